@@ -1,0 +1,100 @@
+"""The plain data that flows through the pipeline, stage to stage.
+
+load -> Article -> clean -> Article (cleaned text) -> chunk -> Chunk -> store
+retrieve -> Hit -> answer -> Passage, Sentence, Answer (with checked Citations)
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Article:
+    id: str  # file stem, stable across re-ingests
+    headline: str
+    text: str  # body text after cleaning; chunk offsets point into it
+    source: str = ""  # path it was read from
+
+
+@dataclass
+class Chunk:
+    id: str  # content hash: re-ingesting the same text is an idempotent upsert
+    article_id: str
+    headline: str
+    text: str  # == article.text[start:end]
+    start: int
+    end: int
+    n_tokens: int
+
+
+@dataclass
+class Hit:
+    """A chunk that retrieval returned, with how it ranked."""
+
+    chunk: Chunk
+    score: float  # fused (RRF) score, higher is better
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+@dataclass
+class Passage:
+    """What the model was shown as passage [number]: an excerpt of a chunk."""
+
+    number: int
+    article_id: str
+    headline: str
+    text: str  # == cleaned article text[start:end]
+    start: int
+    end: int
+    chunk_id: str
+
+
+SUPPORTED = "supported"
+UNSUPPORTED = "unsupported"
+UNCITED = "uncited"
+
+
+@dataclass
+class Citation:
+    passage: int  # passage number, as in [n]
+    supported: bool
+    reason: str = ""  # why the checker decided so, for display and debugging
+
+
+@dataclass
+class Sentence:
+    text: str  # without the [n] markers
+    citations: list[Citation] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        if not self.citations:
+            return UNCITED
+        return SUPPORTED if any(c.supported for c in self.citations) else UNSUPPORTED
+
+
+@dataclass
+class Answer:
+    question: str
+    language: str  # "ar" or "en": the language the answer is written in
+    text: str  # rendered with [n] markers
+    sentences: list[Sentence]
+    passages: list[Passage]  # every passage shown to the model, numbered as cited
+    abstained: bool = False  # the articles do not contain the answer
+    standalone_question: str = ""  # the question after rewriting with the chat history
+    model: str = ""
+    timings: dict[str, float] = field(default_factory=dict)  # retrieval_ms, first_token_s, total_s
+    usage: dict[str, int] = field(default_factory=dict)  # prompt_tokens, answer_tokens
+    raw_output: str = ""  # what the model wrote, before parsing and checking
+
+    @property
+    def cited_passages(self) -> list[Passage]:
+        numbers = {c.passage for s in self.sentences for c in s.citations}
+        return [p for p in self.passages if p.number in numbers]
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        for sentence, raw in zip(self.sentences, data["sentences"]):
+            raw["verdict"] = sentence.verdict
+        return data
