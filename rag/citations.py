@@ -1,0 +1,166 @@
+"""The deterministic citation checker: does passage [n] back the sentence that cites it?
+
+A citation is supported when every number in the sentence occurs in the passage and
+the passage covers the sentence: enough shared content words when both are in the
+same language, or a high enough embedding similarity across languages.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from rag.arabic import content_terms, detect_language, extract_numbers, numbers_match, split_sentences
+from rag.types import Citation, Passage, Sentence
+
+if TYPE_CHECKING:
+    from rag.backends import Embedder
+
+Similarity = Callable[[str, str], float]
+
+MIN_OVERLAP = 0.5
+# On the seeds: paraphrases 0.809-0.906 (37/38 pass), false claims 0.732-0.838 (22/24 fail), others p90 0.819
+MIN_SIMILARITY = 0.82
+
+
+class _Facts(NamedTuple):
+    numbers: tuple[float, ...]
+    terms: frozenset[str]
+    language: str
+
+
+@lru_cache(maxsize=2048)
+def _facts(text: str) -> _Facts:
+    return _Facts(tuple(extract_numbers(text)), frozenset(content_terms(text)), detect_language(text))
+
+
+def _format_number(value: float) -> str:
+    return str(int(value)) if value.is_integer() else str(value)
+
+
+def _judge(
+    text: str, passage: str, similarity: Similarity | None, min_overlap: float, min_similarity: float
+) -> tuple[bool, str]:
+    """(supported, reason) for one sentence against one passage."""
+    sentence, source = _facts(text), _facts(passage)
+    for number in sentence.numbers:
+        if not any(numbers_match(number, other) for other in source.numbers):
+            return False, f"number {_format_number(number)} not in passage"
+    if sentence.language == source.language:
+        if not sentence.terms:
+            if sentence.numbers:
+                return True, "numbers match"
+            return False, "no content words or numbers to check"
+        overlap = len(sentence.terms & source.terms) / len(sentence.terms)
+        if overlap >= min_overlap:
+            return True, f"overlap {overlap:.2f} >= {min_overlap:g}"
+        return False, f"overlap {overlap:.2f} < {min_overlap:g}"
+    if similarity is not None:
+        score = similarity(text, passage)
+        if score >= min_similarity:
+            return True, f"similarity {score:.2f} >= {min_similarity:g}"
+        return False, f"similarity {score:.2f} < {min_similarity:g}"
+    if sentence.numbers:
+        return True, "other language: numbers match"
+    return False, "other language and no numbers to check"
+
+
+def check_sentence(
+    text: str,
+    cited: dict[int, str],
+    *,
+    similarity: Similarity | None = None,
+    min_overlap: float = MIN_OVERLAP,
+    min_similarity: float = MIN_SIMILARITY,
+) -> list[Citation]:
+    """One Citation per cited passage number, saying whether that passage supports `text`."""
+    citations = []
+    for number, passage in cited.items():
+        if isinstance(passage, str) and passage.strip():
+            supported, reason = _judge(text, passage, similarity, min_overlap, min_similarity)
+        else:
+            supported, reason = False, f"no passage [{number}]"
+        citations.append(Citation(passage=number, supported=supported, reason=reason))
+    return citations
+
+
+def check_answer(
+    sentences: list[tuple[str, list[int]]],
+    passages: list[Passage],
+    *,
+    similarity: Similarity | None = None,
+) -> list[Sentence]:
+    """Check every (sentence, cited numbers) pair; numbers that name no passage are dropped."""
+    texts = {passage.number: passage.text for passage in passages}
+    checked = []
+    for text, numbers in sentences:
+        cited = {number: texts[number] for number in dict.fromkeys(numbers) if number in texts}
+        checked.append(Sentence(text=text, citations=check_sentence(text, cited, similarity=similarity)))
+    return checked
+
+
+_MARKER = re.compile(r"\[\s*\d+(?:\s*[,،]\s*\d+)*\s*\]")
+_MARKER_WITH_SPACE = re.compile(rf"\s*{_MARKER.pattern}")
+_LEADING_MARKERS = re.compile(rf"(?:\s*{_MARKER.pattern})+")
+
+
+def _marker_numbers(text: str) -> list[int]:
+    """Numbers of every [n] marker in `text`, first occurrence first; int() reads "١" as 1."""
+    numbers = [int(digits) for marker in _MARKER.findall(text) for digits in re.findall(r"\d+", marker)]
+    return list(dict.fromkeys(numbers))
+
+
+def _cite_previous(parsed: list[tuple[str, list[int]]], numbers: list[int]) -> None:
+    text, cited = parsed[-1]
+    parsed[-1] = (text, list(dict.fromkeys(cited + numbers)))
+
+
+def parse_cited_text(text: str) -> list[tuple[str, list[int]]]:
+    """(sentence without [n] markers, cited numbers) for each sentence of a free-text answer.
+
+    Markers that open a sentence ("troops.[1] Then ...") belong to the sentence before.
+    """
+    parsed: list[tuple[str, list[int]]] = []
+    for start, end in split_sentences(text):
+        sentence = text[start:end]
+        leading = _LEADING_MARKERS.match(sentence)
+        if leading and parsed:
+            _cite_previous(parsed, _marker_numbers(leading[0]))
+            sentence = sentence[leading.end():]
+        numbers = _marker_numbers(sentence)
+        plain = _MARKER_WITH_SPACE.sub("", sentence).strip()
+        if plain:
+            parsed.append((plain, numbers))
+        elif parsed:
+            _cite_previous(parsed, numbers)
+    return parsed
+
+
+def _unit(vector: list[float]) -> np.ndarray:
+    array = np.asarray(vector, dtype=np.float32)
+    norm = np.linalg.norm(array)
+    return array / norm if norm else array
+
+
+def e5_similarity(embedder: Embedder) -> Similarity:
+    """Cosine between the query embedding of a sentence and its closest passage sentence.
+
+    Scoring sentence by sentence keeps long passages from diluting the match.
+    """
+
+    @lru_cache(maxsize=4096)
+    def sentence_vector(sentence: str) -> np.ndarray:
+        return _unit(embedder.embed_queries([sentence])[0])
+
+    @lru_cache(maxsize=1024)
+    def passage_vectors(passage: str) -> np.ndarray:
+        pieces = [passage[start:end] for start, end in split_sentences(passage)] or [passage]
+        return np.stack([_unit(vector) for vector in embedder.embed_passages(pieces)])
+
+    def similarity(sentence: str, passage: str) -> float:
+        return float(np.max(passage_vectors(passage) @ sentence_vector(sentence)))
+
+    return similarity
