@@ -39,7 +39,7 @@ class Settings:
     # retrieval and prompt
     top_k: int = 5
     rrf_k: int = 60
-    context_tokens: int = 360  # budget for the passages in the prompt (o200k tokens)
+    context_tokens: int = 300  # budget for the passages in the prompt (o200k tokens)
     max_question_chars: int = 1000
 
     @property

@@ -17,3 +17,20 @@ def rag_home(tmp_path, monkeypatch):
     monkeypatch.delenv("RAG_CHROMA_URL", raising=False)
     monkeypatch.delenv("RAG_BACKEND", raising=False)
     return home
+
+
+def make_pipeline(home: Path, **overrides):
+    """A real pipeline (embedded models, embedded Chroma) whose state lives under `home`."""
+    from rag.pipeline import Pipeline
+    from rag.settings import load_settings
+
+    settings, _ = load_settings({"home": str(home), **overrides})
+    return Pipeline(settings)
+
+
+@pytest.fixture(scope="session")
+def seeded_pipeline(tmp_path_factory):
+    """The five seed articles ingested once for the whole session (read-only for tests)."""
+    pipeline = make_pipeline(tmp_path_factory.mktemp("seeded-home"))
+    pipeline.ingest([SEEDS], progress=False)
+    return pipeline

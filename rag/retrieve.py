@@ -1,0 +1,58 @@
+"""Hybrid retrieval: dense (Chroma) + BM25 over an Arabic analyser, fused by reciprocal rank.
+
+The BM25 index is rebuilt from what is in Chroma, so the two never disagree.
+"""
+from __future__ import annotations
+
+from rank_bm25 import BM25Okapi
+
+from rag.arabic import analyze
+from rag.backends import Embedder
+from rag.store import ChunkStore
+from rag.types import Chunk, Hit
+
+CANDIDATES = 20  # how deep each ranking is read before fusing
+
+
+class HybridRetriever:
+    def __init__(self, store: ChunkStore, embedder: Embedder, rrf_k: int = 60):
+        self.store = store
+        self.embedder = embedder
+        self.rrf_k = rrf_k
+        self._chunks: list[Chunk] = []
+        self._bm25: BM25Okapi | None = None
+        self._indexed_count = -1
+
+    def refresh(self) -> None:
+        """Re-derive the lexical index from the vector store."""
+        self._chunks = self.store.all_chunks()
+        corpus = [analyze(f"{c.headline}\n{c.text}" if c.start else c.text) for c in self._chunks]
+        self._bm25 = BM25Okapi(corpus) if self._chunks else None
+        self._indexed_count = len(self._chunks)
+
+    def lexical(self, question: str, depth: int) -> list[Chunk]:
+        if self._indexed_count != self.store.count():
+            self.refresh()
+        terms = analyze(question)
+        if self._bm25 is None or not terms:
+            return []
+        scores = self._bm25.get_scores(terms)
+        ranked = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+        return [self._chunks[i] for i in ranked[:depth] if scores[i] > 0]
+
+    def dense(self, question: str, depth: int) -> list[Chunk]:
+        vector = self.embedder.embed_queries([question])[0]
+        return [chunk for chunk, _ in self.store.query(vector, depth)]
+
+    def retrieve(self, question: str, top_k: int) -> list[Hit]:
+        depth = max(CANDIDATES, top_k)
+        dense = self.dense(question, depth)
+        lexical = self.lexical(question, depth)
+        hits: dict[str, Hit] = {}
+        for rank, chunk in enumerate(dense, start=1):
+            hits[chunk.id] = Hit(chunk, 1.0 / (self.rrf_k + rank), dense_rank=rank)
+        for rank, chunk in enumerate(lexical, start=1):
+            hit = hits.setdefault(chunk.id, Hit(chunk, 0.0))
+            hit.lexical_rank = rank
+            hit.score += 1.0 / (self.rrf_k + rank)
+        return sorted(hits.values(), key=lambda h: -h.score)[:top_k]

@@ -1,0 +1,85 @@
+"""Answers: the model's JSON is parsed as it streams, rendered with [n], and checked."""
+import json
+
+import pytest
+
+from rag.answer import answer_schema, parse_draft, render
+from rag.clean import clean_article
+from rag.load import read_article
+from rag.types import SUPPORTED
+
+from conftest import SEEDS
+
+QUESTION_4000 = "كم عدد الجنود الكوريين الشماليين الذين قتلوا أو أصيبوا؟"
+ARTICLES_STATING_4000 = {"002_d4514714ad0830a8", "003_0b40211500770580", "004_823c1a8cc44a7092"}
+
+
+def test_a_streamed_json_answer_yields_sentences_as_they_complete():
+    full = json.dumps(
+        {"found": True, "sentences": [{"text": "قُتل أو أصيب نحو 4 آلاف جندي.", "passages": [1]}, {"text": "وأرسلت 3 آلاف آخرين.", "passages": [2, 3]}]},
+        ensure_ascii=False,
+    )
+    cut = full.index("وأرسلت") + 4
+    draft = parse_draft(full[:cut])
+    assert draft.found is True
+    assert draft.sentences == [("قُتل أو أصيب نحو 4 آلاف جندي.", [1])]
+    assert draft.partial == "وأرس"
+    done = parse_draft(full)
+    assert render(done.sentences) == "قُتل أو أصيب نحو 4 آلاف جندي. [1] وأرسلت 3 آلاف آخرين. [2][3]"
+
+
+def test_a_cut_off_escape_does_not_break_the_partial_text():
+    assert parse_draft('{"found": true, "sentences": [{"text": "a \\"quoted\\" wo\\').partial == 'a "quoted" wo'
+
+
+def test_the_schema_only_allows_passage_numbers_that_were_shown():
+    schema = answer_schema(3)
+    items = schema["properties"]["sentences"]["items"]["properties"]["passages"]["items"]
+    assert items["enum"] == [1, 2, 3]
+
+
+def test_the_embedded_model_answers_with_a_supported_citation(seeded_pipeline):
+    answer = seeded_pipeline.ask(QUESTION_4000)
+    assert not answer.abstained, answer.raw_output
+    assert answer.language == "ar"
+    assert any(n in answer.text for n in ("4000", "4,000", "4 آلاف", "٤٠٠٠")), answer.text
+    supported = [c for s in answer.sentences for c in s.citations if c.supported]
+    assert supported
+    cited_articles = {p.article_id for p in answer.passages if p.number in {c.passage for c in supported}}
+    assert cited_articles & ARTICLES_STATING_4000
+    for passage in answer.cited_passages:
+        article = clean_article(read_article(SEEDS / f"{passage.article_id}.txt"))
+        assert article.text[passage.start : passage.end] == passage.text
+    assert answer.usage["prompt_tokens"] > 0 and answer.timings["total_s"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question, expected, gold",
+    [
+        ("كم صاروخاً من طراز ستورم شادو استهدف مقر القيادة في قرية مارينو؟", "12", {"001_d287910d6ae0b8d5"}),
+        ("How many North Korean soldiers were killed or wounded?", "4", ARTICLES_STATING_4000),
+        ("كم جندياً أمريكياً يتمركز بشكل دائم في كوريا الجنوبية؟", "25", {"004_823c1a8cc44a7092"}),
+    ],
+)
+def test_more_real_questions_end_to_end(seeded_pipeline, question, expected, gold):
+    answer = seeded_pipeline.ask(question)
+    assert not answer.abstained, answer.raw_output
+    assert expected in answer.text
+    supported = {c.passage for s in answer.sentences for c in s.citations if c.supported}
+    assert {p.article_id for p in answer.passages if p.number in supported} & gold
+
+
+def test_a_question_the_articles_do_not_answer_is_declined(seeded_pipeline):
+    answer = seeded_pipeline.ask("من فاز بكأس العالم لكرة القدم 2022؟")
+    assert answer.abstained
+    assert answer.text == "لا تذكر المقالات المتاحة إجابة عن هذا السؤال."
+    assert answer.sentences == []
+
+
+def test_streaming_shows_growing_text_before_the_checked_answer(seeded_pipeline):
+    updates = list(seeded_pipeline.ask_stream("متى أعلنت وكالة الأنباء المركزية الكورية رسمياً قرار نشر القوات؟"))
+    drafts = [u for u in updates if u.answer is None]
+    assert len(drafts) > 3
+    assert updates[-1].answer is not None
+    assert all(s.verdict in (SUPPORTED, "unsupported", "uncited") for s in updates[-1].answer.sentences)

@@ -1,0 +1,170 @@
+"""Ingestion into a real Chroma: embedded, and a `chroma run` server the test starts."""
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from rag.errors import BackendError, StoreError
+
+from conftest import ROOT, SEEDS, make_pipeline
+
+SEED_IDS = sorted(p.stem for p in SEEDS.glob("*.txt"))
+
+
+@pytest.fixture
+def seeds_copy(tmp_path):
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+def test_seeds_are_ingested_with_their_chunks(tmp_path, seeds_copy):
+    pipeline = make_pipeline(tmp_path / "home")
+    report = pipeline.ingest([seeds_copy], progress=False)
+    assert sorted(report.added) == SEED_IDS and not report.failed
+    articles = pipeline.articles()
+    assert [a.article_id for a in articles] == SEED_IDS
+    assert sum(a.chunks for a in articles) == report.chunks == pipeline.store.count()
+    for chunk in pipeline.store.all_chunks():
+        assert chunk.n_tokens <= pipeline.settings.chunk_tokens
+
+
+def test_ingest_is_incremental(tmp_path, seeds_copy):
+    pipeline = make_pipeline(tmp_path / "home")
+    pipeline.ingest([seeds_copy], progress=False)
+    again = pipeline.ingest([seeds_copy], progress=False)
+    assert sorted(again.unchanged) == SEED_IDS and again.chunks == 0
+
+    changed = seeds_copy / "000_413d10f353e81f91.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nوأضاف التقرير أن 500 جندي عادوا إلى بيونغ يانغ.\n", encoding="utf-8")
+    (seeds_copy / "004_823c1a8cc44a7092.txt").unlink()
+    report = pipeline.ingest([seeds_copy], progress=False)
+    assert report.replaced == ["000_413d10f353e81f91"] and report.removed == []
+    texts = [c.text for c in pipeline.store.all_chunks() if c.article_id == "000_413d10f353e81f91"]
+    assert any("500 جندي عادوا" in t for t in texts)
+    assert len({a.article_hash for a in pipeline.articles()}) == 5, "old chunks of the changed article are gone"
+
+    pruned = pipeline.ingest([seeds_copy], prune=True, progress=False)
+    assert pruned.removed == ["004_823c1a8cc44a7092"]
+    assert "004_823c1a8cc44a7092" not in [a.article_id for a in pipeline.articles()]
+
+
+def test_a_bad_file_is_refused_and_the_rest_lands(tmp_path, seeds_copy):
+    (seeds_copy / "broken.txt").write_bytes(b"\xff\xfe\x00\x01binary")
+    (seeds_copy / "empty.txt").write_text("", encoding="utf-8")
+    pipeline = make_pipeline(tmp_path / "home")
+    report = pipeline.ingest([seeds_copy], progress=False)
+    assert sorted(report.added) == SEED_IDS
+    assert {p.split("/")[-1] for p, _ in report.failed} == {"broken.txt", "empty.txt"}
+
+
+def test_an_article_lands_whole_or_not_at_all(tmp_path, seeds_copy, monkeypatch):
+    pipeline = make_pipeline(tmp_path / "home")
+    pipeline.ingest([seeds_copy], progress=False)
+    before = {c.id for c in pipeline.store.all_chunks()}
+
+    changed = seeds_copy / "003_0b40211500770580.txt"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("14,000", "15,000"), encoding="utf-8")
+    real_add = ChromaVectorStore.add
+
+    def add_then_fail(self, nodes, **kwargs):
+        real_add(self, nodes[:2])  # part of the article reaches Chroma, then the write fails
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ChromaVectorStore, "add", add_then_fail)
+    report = pipeline.ingest([seeds_copy], progress=False)
+    assert [p.split("/")[-1] for p, _ in report.failed] == ["003_0b40211500770580.txt"]
+    assert "index is unchanged" in report.failed[0][1]
+    assert {c.id for c in pipeline.store.all_chunks()} == before
+
+    monkeypatch.undo()
+    assert pipeline.ingest([seeds_copy], progress=False).replaced == ["003_0b40211500770580"]
+
+
+def test_an_embedder_failure_leaves_the_article_out(tmp_path, seeds_copy):
+    pipeline = make_pipeline(tmp_path / "home")
+    real = pipeline.embedder.embed_passages
+    calls = []
+
+    def flaky(texts):
+        calls.append(1)
+        if len(calls) == 2:
+            raise BackendError("embedder crashed")
+        return real(texts)
+
+    pipeline.embedder.embed_passages = flaky
+    report = pipeline.ingest([seeds_copy], progress=False)
+    assert len(report.added) == 4 and report.failed[0][1] == "embedder crashed"
+    assert len(pipeline.articles()) == 4
+
+
+def test_an_index_built_differently_is_refused(tmp_path, seeds_copy):
+    make_pipeline(tmp_path / "home").ingest([seeds_copy], progress=False)
+    other = make_pipeline(tmp_path / "home", chunk_tokens=120)
+    with pytest.raises(StoreError, match=r"chunk_tokens: index has 200, settings say 120.*rag ingest --rebuild"):
+        other.articles()
+    rebuilt = make_pipeline(tmp_path / "home", chunk_tokens=120)
+    assert sorted(rebuilt.ingest([seeds_copy], rebuild=True, progress=False).added) == SEED_IDS
+    assert all(c.n_tokens <= 120 for c in rebuilt.store.all_chunks())
+
+
+def test_an_unwritable_index_folder_says_what_to_do(tmp_path):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the home folder should be")
+    with pytest.raises(StoreError, match="RAG_HOME"):
+        make_pipeline(blocked).articles()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """A real `chroma run` server on loopback, stopped by PID afterwards."""
+    port = _free_port()
+    chroma = shutil.which("chroma", path=str(ROOT / ".venv" / "bin")) or shutil.which("chroma")
+    process = subprocess.Popen(
+        [chroma, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("chroma run did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_a_chroma_server_holds_the_same_index(tmp_path, chroma_server):
+    pipeline = make_pipeline(tmp_path / "home", chroma_url=chroma_server)
+    report = pipeline.ingest([SEEDS], progress=False)
+    assert sorted(report.added) == SEED_IDS
+    assert not (tmp_path / "home" / "chroma").exists(), "nothing was written to the embedded index"
+    fresh = make_pipeline(tmp_path / "other-home", chroma_url=chroma_server)
+    assert [a.article_id for a in fresh.articles()] == SEED_IDS
+    hits = fresh.retrieve("كم عدد الجنود الكوريين الشماليين الذين قتلوا أو أصيبوا؟")
+    assert hits and hits[0].chunk.article_id in {"002_d4514714ad0830a8", "003_0b40211500770580", "004_823c1a8cc44a7092"}
+
+
+def test_an_unreachable_chroma_server_says_what_to_do(tmp_path):
+    pipeline = make_pipeline(tmp_path / "home", chroma_url=f"http://127.0.0.1:{_free_port()}")
+    with pytest.raises(StoreError, match="chroma run"):
+        pipeline.articles()
