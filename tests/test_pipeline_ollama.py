@@ -1,0 +1,85 @@
+"""The whole pipeline on the Ollama backend, with Ollama played by the local test fake.
+
+Retrieval, passage selection and citation checking are real; only the model's
+words come from the fake, so these tests pin down what the pipeline does with them.
+"""
+import json
+
+import pytest
+
+from rag.backends import ollama as ollama_backend
+from fake_ollama import FakeOllamaServer
+
+from conftest import SEEDS, make_pipeline
+
+
+@pytest.fixture(autouse=True)
+def fresh_model_checks(monkeypatch):
+    monkeypatch.setattr(ollama_backend, "_ready_models", set())
+
+
+@pytest.fixture(scope="module")
+def fake_ollama():
+    with FakeOllamaServer() as fake:
+        yield fake
+
+
+@pytest.fixture
+def pipeline(tmp_path, fake_ollama, seeded_pipeline):
+    fake_ollama.requests.clear()
+    p = make_pipeline(tmp_path / "home", backend="ollama", ollama_host=fake_ollama.host)
+    # Reuse the seeded index; the chat model is the only thing that differs.
+    p._store, p._embedder, p._retriever = seeded_pipeline.store, seeded_pipeline.embedder, seeded_pipeline.retriever
+    return p
+
+
+def _answer_citing(pipeline, question, needle):
+    """A model reply that states the passage containing `needle` and cites it."""
+    from rag.answer import select_passages
+
+    passages = select_passages(question, pipeline.retrieve(question), pipeline.embedder, pipeline.settings.context_tokens)
+    passage = next(p for p in passages if needle in p.text)
+    return json.dumps({"found": True, "sentences": [{"text": passage.text, "passages": [passage.number]}]}, ensure_ascii=False)
+
+
+def test_a_follow_up_is_rewritten_before_retrieval(pipeline, fake_ollama):
+    standalone = "ماذا قال غيراسيموف عن الجنود الكوريين الشماليين؟"
+    fake_ollama.reply_with(json.dumps({"question": standalone}, ensure_ascii=False))
+    fake_ollama.reply_with(_answer_citing(pipeline, standalone, "غيراسيموف"))
+    history = [("من هو فاليري غيراسيموف؟", "هو رئيس الأركان العامة للقوات المسلحة الروسية [1].")]
+    answer = pipeline.ask("ماذا قال عنهم؟", history)
+
+    assert answer.standalone_question == standalone
+    chats = [body for path, body in fake_ollama.requests if path == "/api/chat"]
+    assert len(chats) == 2
+    rewrite_prompt = chats[0]["messages"][-1]["content"]
+    assert "فاليري غيراسيموف" in rewrite_prompt and "[1]" not in rewrite_prompt
+    assert standalone in chats[1]["messages"][-1]["content"]
+    assert not answer.abstained and answer.sentences[0].verdict == "supported"
+    for body in chats:
+        assert {"num_ctx", "temperature", "seed"} <= set(body["options"])
+
+
+def test_a_cited_claim_its_passage_does_not_make_is_unsupported(pipeline, fake_ollama):
+    question = "كم عدد الجنود الكوريين الشماليين الذين قتلوا أو أصيبوا؟"
+    right = json.loads(_answer_citing(pipeline, question, "4,000"))
+    wrong = right["sentences"][0]["text"].replace("4,000", "9,000")
+    right["sentences"].append({"text": wrong, "passages": right["sentences"][0]["passages"]})
+    fake_ollama.reply_with(json.dumps(right, ensure_ascii=False))
+    answer = pipeline.ask(question)
+    assert [s.verdict for s in answer.sentences] == ["supported", "unsupported"]
+    assert "number 9000 not in passage" in answer.sentences[1].citations[0].reason
+
+
+def test_an_answer_with_no_supported_sentence_becomes_the_plain_reply(pipeline, fake_ollama):
+    fake_ollama.reply_with(json.dumps({"found": True, "sentences": [{"text": "فازت روسيا بكأس العالم 2022.", "passages": [1]}]}, ensure_ascii=False))
+    answer = pipeline.ask("من فاز بكأس العالم 2022؟")
+    assert answer.abstained and answer.text == "لا تذكر المقالات المتاحة إجابة عن هذا السؤال."
+
+
+def test_english_questions_get_english_instructions(pipeline, fake_ollama):
+    fake_ollama.reply_with(json.dumps({"found": False, "sentences": [{"text": "Not in the passages.", "passages": [1]}]}))
+    answer = pipeline.ask("Who won the 2022 World Cup?")
+    system = [body for path, body in fake_ollama.requests if path == "/api/chat"][-1]["messages"][0]["content"]
+    assert "English" in system
+    assert answer.abstained and answer.text == "The articles do not say."
