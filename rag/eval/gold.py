@@ -1,0 +1,130 @@
+"""The question sets: the hand-written seeds gold set and the ARCD benchmark, as GoldItems."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS_DIR = ROOT / "seeds"
+SEEDS_GOLD = ROOT / "eval" / "gold" / "seeds.jsonl"
+ARCD_FILE = ROOT.parent / "shared" / "benchmarks" / "arcd" / "arcd-test.json"
+SUITES = ("seeds", "arcd")
+
+
+@dataclass
+class GoldItem:
+    id: str
+    question: str
+    language: str  # "ar" or "en"
+    type: str  # the breakdown key: numeric, date, ..., unanswerable; "arcd" for ARCD
+    gold_articles: list[str]  # empty: the articles do not answer it
+    required_facts: list[list[str]] = field(default_factory=list)  # each fact: acceptable alternatives
+    answers: list[str] = field(default_factory=list)  # ARCD answer spans, for F1 / exact match
+    history: list[tuple[str, str]] = field(default_factory=list)  # (question, answer) turns before it
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.gold_articles)
+
+
+def gold_path(suite: str) -> Path:
+    return {"seeds": SEEDS_GOLD, "arcd": ARCD_FILE}[suite]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_suite(suite: str) -> list[GoldItem]:
+    if suite not in SUITES:
+        raise InputError(f"Unknown suite {suite!r}. Choose one of: {', '.join(SUITES)}.")
+    path = gold_path(suite)
+    if not path.is_file():
+        raise InputError(f"The {suite} gold set is missing: {path} does not exist.")
+    return load_seeds(path) if suite == "seeds" else load_arcd(path)
+
+
+def load_seeds(path: Path) -> list[GoldItem]:
+    items = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        raw = json.loads(line)
+        items.append(
+            GoldItem(
+                id=raw["id"],
+                question=raw["question"],
+                language=raw["language"],
+                type=raw["type"],
+                gold_articles=list(raw["gold_articles"]),
+                required_facts=[list(fact) for fact in raw["required_facts"]],
+                history=_history_pairs(raw.get("history", [])),
+            )
+        )
+    return items
+
+
+def _history_pairs(turns: list[dict]) -> list[tuple[str, str]]:
+    """[{role: user, content}, {role: assistant, content}, ...] -> [(question, answer), ...]"""
+    questions = [t["content"] for t in turns if t["role"] == "user"]
+    answers = [t["content"] for t in turns if t["role"] == "assistant"]
+    return list(zip(questions, answers))
+
+
+def arcd_article_id(article_index: int, paragraph_index: int) -> str:
+    return f"arcd-{article_index}-{paragraph_index}"
+
+
+def _arcd_paragraphs(path: Path):
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    for a, article in enumerate(data):
+        for p, paragraph in enumerate(article["paragraphs"]):
+            yield arcd_article_id(a, p), article["title"], paragraph
+
+
+def load_arcd(path: Path) -> list[GoldItem]:
+    """Every ARCD question; its gold article is the paragraph it was written on."""
+    items = []
+    for article_id, _, paragraph in _arcd_paragraphs(path):
+        for qa in paragraph["qas"]:
+            answers = list(dict.fromkeys(answer["text"] for answer in qa["answers"]))
+            items.append(
+                GoldItem(
+                    id=qa["id"],
+                    question=qa["question"],
+                    language="ar",
+                    type="arcd",
+                    gold_articles=[article_id],
+                    answers=answers,
+                )
+            )
+    return items
+
+
+def write_arcd_corpus(path: Path, folder: Path) -> int:
+    """One .txt per ARCD paragraph, the article title as its first line (the headline)."""
+    count = 0
+    for article_id, title, paragraph in _arcd_paragraphs(path):
+        (folder / f"{article_id}.txt").write_text(f"{title}\n{paragraph['context']}\n", encoding="utf-8")
+        count += 1
+    return count
+
+
+def select(items: list[GoldItem], ids: list[str] | None = None, limit: int | None = None) -> list[GoldItem]:
+    """The items named by `ids` (in gold-set order), else all; then the first `limit`."""
+    if ids:
+        known = {item.id for item in items}
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise InputError(f"No gold question with id {', '.join(unknown)}.")
+        wanted = set(ids)
+        items = [item for item in items if item.id in wanted]
+    return items[:limit] if limit is not None else items

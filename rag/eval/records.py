@@ -1,0 +1,73 @@
+"""Run records on disk: settings.runs_dir/<run_id>/run.json, with report.md beside it."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rag.errors import InputError
+from rag.eval.report import render_report
+
+RUN_FILE = "run.json"
+REPORT_FILE = "report.md"
+
+
+def new_run_id(runs_dir: Path, suite: str, mode: str, now: datetime | None = None) -> str:
+    """UTC timestamp + suite/mode tag, e.g. 20250428T101500Z-seeds-answers; unique in runs_dir."""
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    run_id = f"{stamp}-{suite}-{mode}"
+    suffix = 2
+    while (runs_dir / run_id).exists():
+        run_id = f"{stamp}-{suite}-{mode}-{suffix}"
+        suffix += 1
+    return run_id
+
+
+def save_run(record: dict, runs_dir: Path) -> Path:
+    """Give the record its run id, write run.json and report.md; return the run's folder."""
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    record["run_id"] = record.get("run_id") or new_run_id(runs_dir, record["suite"], record["mode"])
+    folder = runs_dir / record["run_id"]
+    folder.mkdir()
+    (folder / RUN_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+    (folder / REPORT_FILE).write_text(render_report(record), encoding="utf-8")
+    return folder
+
+
+def load_run(folder: Path) -> dict:
+    try:
+        return json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"{folder} is not a readable eval run ({exc}).") from None
+
+
+def run_folders(runs_dir: Path) -> list[Path]:
+    """Every run's folder, oldest first (run ids start with their UTC time)."""
+    if not runs_dir.is_dir():
+        return []
+    return sorted((p for p in runs_dir.iterdir() if (p / RUN_FILE).is_file()), key=lambda p: p.name)
+
+
+def resolve_run(reference: str, runs_dir: Path) -> Path:
+    """A run's folder from a run id, a path (folder or run.json), or "latest"."""
+    if reference == "latest":
+        folders = run_folders(runs_dir)
+        if not folders:
+            raise InputError(f"No eval runs in {runs_dir} yet; start one with `rag eval`.")
+        return folders[-1]
+    path = Path(reference).expanduser()
+    for candidate in (path, path.parent if path.name == RUN_FILE else None, runs_dir / reference):
+        if candidate is not None and (candidate / RUN_FILE).is_file():
+            return candidate
+    raise InputError(f"No eval run {reference!r} (not a run id in {runs_dir}, nor a run folder). `rag eval list` shows them.")
+
+
+def latest_matching(record: dict, runs_dir: Path) -> dict | None:
+    """The newest earlier run of the same suite, mode and question selection."""
+    for folder in reversed(run_folders(runs_dir)):
+        if folder.name == record.get("run_id"):
+            continue
+        other = load_run(folder)
+        if (other["suite"], other["mode"], other["selection"]) == (record["suite"], record["mode"], record["selection"]):
+            return other
+    return None

@@ -1,0 +1,231 @@
+"""The chat in a real headless Chromium: ask, watch it stream, open a source; no article can run a script."""
+import json
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from rag.pipeline import Pipeline
+from rag.settings import load_settings
+
+from conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+ANSWER_TIMEOUT_MS = 240_000  # a real answer takes 15-25 s on two cores, more while the model loads
+QUESTION_4000 = "كم عدد الجنود الكوريين الشماليين الذين قتلوا أو أصيبوا؟"
+SEED_QUESTIONS = [
+    QUESTION_4000,
+    "ما عيار راجمات الصواريخ المتعددة التي أرسلتها كوريا الشمالية إلى روسيا؟",
+    "كم جندياً أمريكياً يتمركز بشكل دائم في كوريا الجنوبية؟",
+]
+XSS_ARTICLE = """تقرير ميناء الزرقاء <img src=x onerror="window.__xss=1">
+
+أفرغت الناقلة بلو هيرون 42 ألف برميل من الديزل في ميناء الزرقاء يوم الاثنين.
+ونقل سجل الميناء العبارة <script>window.__xss=1</script> والعبارة <img src=x onerror="window.__xss=1"> في ملاحظاته.
+واستغرق التفريغ تسع ساعات بحسب رئيسة لجنة الميناء ليلى حداد.
+"""
+XSS_QUESTION = "كم برميلاً من الديزل أفرغت الناقلة بلو هيرون في ميناء الزرقاء؟"
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason=f"the browser tests need Debian's Chromium at {CHROMIUM} (`make browser` installs it)"
+)
+
+# The answer element of turn n (0-based), and whether it shows text yet / is finished.
+_ANSWER = "(turn) => document.querySelectorAll('#chat .msg.answer, #chat .msg.error')[turn]"
+SHOWS_TEXT = f"(turn) => {{ const a = ({_ANSWER})(turn); return !!a && a.textContent.replace('▍', '').trim() !== ''; }}"
+FINISHED = f"(turn) => {{ const a = ({_ANSWER})(turn); return !!a && !a.classList.contains('draft'); }}"
+TABLE_SHOWS = "(text) => document.querySelector('#articles').innerText.includes(text)"
+RESULT_SAYS = "(text) => document.querySelector('#articles-message textarea').value.includes(text)"
+IN_VIEW = (
+    "(id) => { const box = document.getElementById(id).getBoundingClientRect(); "
+    "return box.top >= 0 && box.bottom <= innerHeight; }"
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    yield page
+    page.close()
+
+
+@contextmanager
+def running(pipeline):
+    """The app on a free local port, shut down afterwards."""
+    from ui.app import build_app, launch
+
+    demo = build_app(pipeline)
+    _, url, _ = launch(demo, port=None, prevent_thread_lock=True, quiet=True)
+    try:
+        yield url
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def seeded_url(seeded_pipeline):
+    with running(seeded_pipeline) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_index_url(seeded_pipeline, tmp_path):
+    """An app over an empty index of its own, sharing the session's models."""
+    settings, _ = load_settings({"home": str(tmp_path / "home")})
+    pipeline = Pipeline(settings, chat_model=seeded_pipeline.chat_model, embedder=seeded_pipeline.embedder)
+    with running(pipeline) as url:
+        yield url
+
+
+def open_chat(page, url):
+    page.goto(url)
+    page.wait_for_selector("#status .status")
+    page.wait_for_selector("#question textarea")
+
+
+def ask(page, question) -> tuple[float, float]:
+    """Type the question, press Enter, wait for the checked answer; seconds to the first text and to the end."""
+    turn = page.locator("#chat .msg.question").count()
+    page.fill("#question textarea", question)
+    started = time.perf_counter()
+    page.press("#question textarea", "Enter")
+    page.wait_for_function(SHOWS_TEXT, arg=turn, timeout=ANSWER_TIMEOUT_MS, polling=50)
+    first_text = time.perf_counter() - started
+    page.wait_for_function(FINISHED, arg=turn, timeout=ANSWER_TIMEOUT_MS, polling=50)
+    return first_text, time.perf_counter() - started
+
+
+def screenshot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
+def test_the_page_loads_without_outside_requests_and_lists_the_articles(page, seeded_url):
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    open_chat(page, seeded_url)
+    assert "5 articles" in page.inner_text("#status")
+    page.get_by_role("tab", name="Articles").click()
+    page.wait_for_function(TABLE_SHOWS, arg="003_0b40211500770580")
+    outside = [url for url in requested if not url.startswith(seeded_url.rstrip("/")) and not url.startswith("data:")]
+    assert outside == []
+
+
+def test_an_arabic_answer_streams_in_with_a_citation_that_opens_its_source(page, seeded_url, seeded_pipeline):
+    open_chat(page, seeded_url)
+    first_text, total = ask(page, QUESTION_4000)
+    print(f"\nfirst text {first_text:.1f} s, full answer {total:.1f} s")
+
+    question, answer = page.locator("#chat .msg.question").last, page.locator("#chat .msg.answer").last
+    assert question.get_attribute("dir") == "rtl" and answer.get_attribute("dir") == "rtl"
+    badge = answer.locator("a.cite.supported").first
+    badge.wait_for()
+    source = page.locator(badge.get_attribute("href"))
+    assert not source.is_visible(), "the sources start folded"
+    badge.click()
+    source.wait_for(state="visible")
+    page.wait_for_function(IN_VIEW, arg=badge.get_attribute("href")[1:])
+    assert "✓" in source.inner_text() and source.locator("mark").inner_text().strip()
+    screenshot(page, "answer-with-source.png")
+
+    feedback = seeded_pipeline.settings.home / "feedback.jsonl"
+    lines_before = len(feedback.read_text(encoding="utf-8").splitlines()) if feedback.exists() else 0
+    page.locator("#chat button[aria-label='Like']").last.click()
+    page.wait_for_function("() => document.body.innerText.includes('your rating was saved')")
+    record = json.loads(feedback.read_text(encoding="utf-8").splitlines()[lines_before])
+    assert record["rating"] == "up" and record["question"] == QUESTION_4000
+    assert record["settings"]["backend"] == "embedded" and record["cited_passages"]
+
+
+def test_script_in_an_article_shows_as_text_and_never_runs(page, empty_index_url, tmp_path):
+    article = tmp_path / "xss_probe.txt"
+    article.write_text(XSS_ARTICLE, encoding="utf-8")
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    open_chat(page, empty_index_url)
+
+    page.get_by_role("tab", name="Articles").click()
+    page.set_input_files("#uploads input[type=file]", str(article))
+    page.get_by_role("button", name="Add to index").click()
+    page.wait_for_function(RESULT_SAYS, arg="1 added")
+    page.wait_for_function(TABLE_SHOWS, arg="xss_probe")
+    assert '<img src=x onerror="window.__xss=1">' in page.inner_text("#articles")
+
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, XSS_QUESTION)
+    page.eval_on_selector_all("#chat details", "all => all.forEach(d => d.open = true)")
+    chat_text = page.inner_text("#chat")
+    screenshot(page, "xss-article-as-text.png")
+    assert page.locator("#chat .source").count() > 0, "the answer shows its passages, cited or searched"
+    assert "<script>window.__xss=1</script>" in chat_text
+    assert page.evaluate("window.__xss") is None
+    assert page.eval_on_selector_all("#chat script, #chat img, #articles img", "found => found.length") == 0
+    assert dialogs == []
+
+    page.get_by_role("tab", name="Articles").click()
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name="xss_probe").click()
+    page.get_by_role("button", name="Remove article").click()
+    page.wait_for_function(RESULT_SAYS, arg="Removed xss_probe")
+    page.wait_for_function(f"(text) => !({TABLE_SHOWS})(text)", arg="xss_probe")
+
+
+@pytest.mark.slow
+def test_follow_ups_mixed_languages_stop_retry_and_clear(page, seeded_url):
+    open_chat(page, seeded_url)
+    ask(page, "كم عدد الجنود الذين أرسلتهم كوريا الشمالية إلى روسيا؟")
+    ask(page, "And how many of them were killed or wounded?")
+    answers = page.locator("#chat .msg.answer")
+    assert answers.nth(0).get_attribute("dir") == "rtl" and answers.nth(1).get_attribute("dir") == "ltr"
+    assert "4" in answers.nth(1).inner_text(), "the follow-up is answered from the conversation"
+
+    page.fill("#question textarea", "ما عيار مدافع الهاوتزر التي زودت بها بيونغ يانغ روسيا؟")
+    page.press("#question textarea", "Enter")
+    page.wait_for_selector("#chat .msg.answer.draft")
+    page.click("#stop")
+    page.wait_for_selector("#chat .msg.answer.stopped")
+
+    page.click("#retry")
+    page.wait_for_selector("#chat .msg.answer.stopped", state="detached")
+    page.wait_for_function(FINISHED, arg=2, timeout=ANSWER_TIMEOUT_MS, polling=50)
+    assert page.locator("#chat .msg.question").count() == 3, "the retried question replaces the stopped one"
+
+    page.click("#clear")
+    page.wait_for_function("() => document.querySelectorAll('#chat .msg').length === 0")
+
+
+@pytest.mark.slow
+def test_time_to_first_text_and_full_answer_for_three_seed_questions(page, seeded_url):
+    open_chat(page, seeded_url)
+    rows = []
+    for question in SEED_QUESTIONS:
+        page.click("#clear")
+        page.wait_for_function("() => document.querySelectorAll('#chat .msg').length === 0")
+        first_text, total = ask(page, question)
+        meta = page.locator("#chat .msg.answer .meta").last.inner_text()
+        rows.append((question, first_text, total, meta))
+    print("\nfirst text  full answer  question  (pipeline's own timings)")
+    for question, first_text, total, meta in rows:
+        print(f"{first_text:9.1f} s  {total:9.1f} s  {question}  ({meta})")
+    badge = page.locator("#chat a.cite.supported").first
+    if badge.count():
+        badge.click()
+        page.wait_for_timeout(800)
+    screenshot(page, "arabic-answer-with-sources.png")
+    assert all(total < ANSWER_TIMEOUT_MS / 1000 for _, _, total, _ in rows)

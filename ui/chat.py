@@ -1,0 +1,187 @@
+"""The conversation of one browser session: turns in, chat messages out, streamed.
+
+The answer is computed in a worker thread and the stream polls it, so Stop takes
+effect within POLL_SECONDS even while the model is still reading the prompt; the
+worker then ends at the model's next step.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, replace
+
+from rag.arabic import detect_language
+from rag.errors import RagError
+from rag.pipeline import AnswerUpdate, Pipeline
+from rag.types import Answer, Passage
+from ui.render import answer_html, draft_html, error_html, question_html, stopped_html
+
+log = logging.getLogger(__name__)
+
+Messages = list[dict]
+Update = tuple[Messages, list["Turn"]]
+POLL_SECONDS = 0.25
+_DONE = object()
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One question and how its answer is shown right now."""
+
+    question: str
+    language: str
+    html: str
+    draft: str = ""  # streamed text so far
+    answer: Answer | None = None  # set once the answer is checked
+
+
+def messages(turns: list[Turn]) -> Messages:
+    """Two chat messages per turn, so message i belongs to turn i // 2."""
+    return [
+        message
+        for turn in turns
+        for message in (
+            {"role": "user", "content": question_html(turn.question)},
+            {"role": "assistant", "content": turn.html},
+        )
+    ]
+
+
+def turn_of_message(turns: list[Turn], index: int | tuple) -> Turn | None:
+    """The turn a chat message (by its index in `messages(turns)`) belongs to."""
+    return turns[index // 2] if isinstance(index, int) and 0 <= index < 2 * len(turns) else None
+
+
+def history(turns: list[Turn]) -> list[tuple[str, str]]:
+    """(question, answer) pairs of the answered turns, for follow-up questions."""
+    return [(t.question, t.answer.text) for t in turns if t.answer is not None]
+
+
+class StopFlags:
+    """The stop flag of each session's running answer."""
+
+    def __init__(self):
+        self._flags: dict[str, threading.Event] = {}
+
+    @contextmanager
+    def running(self, session: str) -> Iterator[threading.Event]:
+        flag = self._flags[session] = threading.Event()
+        try:
+            yield flag
+        finally:
+            if self._flags.get(session) is flag:
+                del self._flags[session]
+
+    def stop(self, session: str) -> None:
+        if (flag := self._flags.get(session)) is not None:
+            flag.set()
+
+
+def respond(pipeline: Pipeline, question: str, turns: list[Turn], stop: threading.Event) -> Iterator[Update | None]:
+    """Add a turn for `question` and stream its answer into it; problems become a message in the chat.
+
+    Yields None while there is nothing new to show. Once `stop` is set the answer so far
+    is marked stopped and kept out of the history.
+    """
+    question = (question or "").strip()
+    if not question:
+        yield messages(turns), turns
+        return
+    language = detect_language(question)
+    turn = Turn(question, language, draft_html("", language))
+    past = history(turns)
+    turns = [*turns, turn]
+    yield messages(turns), turns
+    try:
+        with closing(in_background(pipeline.ask_stream(question, past))) as updates:
+            for update in updates:
+                if stop.is_set():
+                    turns = [*turns[:-1], replace(turn, html=stopped_html(turn.draft, language))]
+                    yield messages(turns), turns
+                    return
+                if update is None:
+                    yield None
+                    continue
+                if update.answer is None:
+                    turn = replace(turn, draft=update.text, html=draft_html(update.text, language))
+                else:
+                    answer = update.answer
+                    contexts = passage_contexts(pipeline, answer.passages)
+                    turn = replace(turn, answer=answer, html=answer_html(answer, uuid.uuid4().hex[:8], contexts))
+                turns = [*turns[:-1], turn]
+                yield messages(turns), turns
+    except RagError as exc:
+        turns = [*turns[:-1], replace(turn, html=error_html(str(exc)))]
+        yield messages(turns), turns
+    except Exception as exc:
+        log.exception("answering %r failed", question)
+        message = f"Something went wrong while answering ({type(exc).__name__}: {exc}). The server log has the details."
+        turns = [*turns[:-1], replace(turn, html=error_html(message))]
+        yield messages(turns), turns
+
+
+def retry(pipeline: Pipeline, turns: list[Turn], stop: threading.Event) -> Iterator[Update | None]:
+    """Ask the last question again, in place of its answer."""
+    if not turns:
+        yield [], []
+        return
+    yield from respond(pipeline, turns[-1].question, turns[:-1], stop)
+
+
+def in_background(updates: Iterator[AnswerUpdate]) -> Iterator[AnswerUpdate | None]:
+    """Run `updates` in a worker thread, yielding None every POLL_SECONDS while waiting.
+
+    Closing this generator makes the worker stop (and close `updates`) at its next update.
+    """
+    found: queue.Queue = queue.Queue()
+    stopped = threading.Event()
+
+    def work() -> None:
+        try:
+            with closing(updates):
+                for update in updates:
+                    found.put(update)
+                    if stopped.is_set():
+                        return
+        except Exception as exc:  # re-raised in the reader
+            found.put(exc)
+        finally:
+            found.put(_DONE)
+
+    threading.Thread(target=work, name="answer", daemon=True).start()
+    try:
+        while True:
+            try:
+                item = found.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                yield None
+                continue
+            if item is _DONE:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        stopped.set()
+
+
+def passage_contexts(pipeline: Pipeline, passages: list[Passage]) -> dict[int, tuple[str, str]]:
+    """For each passage number, the text of its chunk before and after the passage."""
+    ids = sorted({p.chunk_id for p in passages})
+    if not ids:
+        return {}
+    found = pipeline.store.collection.get(ids=ids, include=["documents", "metadatas"])
+    chunks = {
+        chunk_id: (text, int(meta["start"]))
+        for chunk_id, text, meta in zip(found["ids"], found["documents"], found["metadatas"])
+    }
+    contexts = {}
+    for p in passages:
+        if p.chunk_id in chunks:
+            text, start = chunks[p.chunk_id]
+            contexts[p.number] = (text[: p.start - start], text[p.end - start :])
+    return contexts
