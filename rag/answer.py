@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from llama_index.core.llms import ChatMessage, MessageRole
 
-from rag.arabic import content_terms, split_sentences
+from rag.arabic import content_terms, extract_numbers, numbers_match, split_sentences
 from rag.backends import Embedder
 from rag.chunk import count_tokens
 from rag.types import Hit, Passage
@@ -176,14 +176,61 @@ def parse_draft(raw: str) -> DraftAnswer:
 
 
 def _distinct(sentences: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
-    """Drop empty sentences and repeats (small models sometimes write a sentence twice)."""
+    """Drop empty sentences and repeats (small models sometimes write a sentence twice);
+    passage references written into the text become citations."""
     seen: set[str] = set()
     kept = []
     for text, numbers in sentences:
+        text, referenced = strip_passage_references(text)
         if text and text not in seen:
             seen.add(text)
-            kept.append((text, numbers))
+            kept.append((text, list(dict.fromkeys(numbers + referenced))))
     return kept
+
+
+_NUMBERS = r"\[?\s*\d+\s*\]?(?:\s*(?:,|،|and|و)\s*\[?\s*\d+\s*\]?)*"
+_PASSAGE_WORD = r"(?:\b[Pp]assages?|(?:ال|لل|بال)?(?:مقطع|مقاطع))"
+_PASSAGE_REFERENCES = [
+    # "Based on the information provided in Passage 1, ..." / "وفقاً للمقطع 2، ..." / "المقاطع: [1] ..."
+    re.compile(
+        rf"^(?:(?:[Aa]ccording to|[Bb]ased on|[Aa]s (?:stated|mentioned|shown) in|[Ff]rom|[Ii]n)\b[^,.]{{0,60}}?"
+        rf"|(?:وفقا|وفقاً|طبقا|طبقاً|بحسب|حسب|كما (?:جاء|ورد) في|في)\s*)?"
+        rf"{_PASSAGE_WORD}\s*:?\s*{_NUMBERS}\s*[,،:]?\s*"
+    ),
+    # "(passage 2)", "in passages 1 and 3", "(المقطع 2)"
+    re.compile(rf"\s*\(?(?:\b(?:in|see|from) |في )?{_PASSAGE_WORD}\s*:?\s*{_NUMBERS}\)?"),
+    # "[1]", "[1, 2]"
+    re.compile(r"\s*\[\s*\d+(?:\s*[,،]\s*\d+)*\s*\]"),
+]
+
+
+def strip_passage_references(text: str) -> tuple[str, list[int]]:
+    """The sentence without "Passage 1" / "المقطع 1" / "[1]" written into it, and the numbers it named.
+
+    We render citations ourselves; a number left in the text would also read as a fact to check.
+    """
+    numbers: list[int] = []
+
+    def take(match: re.Match) -> str:
+        numbers.extend(int(n) for n in re.findall(r"\d+", match.group(0)))
+        return ""
+
+    for pattern in _PASSAGE_REFERENCES:
+        text = pattern.sub(take, text)
+    text = text.strip()
+    if text[:1].islower():
+        text = text[0].upper() + text[1:]
+    return text, list(dict.fromkeys(numbers))
+
+
+def restates_question(sentence: str, question: str) -> bool:
+    """True when the sentence says nothing the question did not: no new content word, no new number.
+
+    A small model that finds no answer tends to echo the question, which its passage then "supports".
+    """
+    asked_numbers = extract_numbers(question)
+    new_numbers = [n for n in extract_numbers(sentence) if not any(numbers_match(n, m) for m in asked_numbers)]
+    return not new_numbers and content_terms(sentence) <= content_terms(question)
 
 
 def _unescape(fragment: str) -> str:

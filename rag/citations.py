@@ -93,13 +93,35 @@ def check_answer(
     *,
     similarity: Similarity | None = None,
 ) -> list[Sentence]:
-    """Check every (sentence, cited numbers) pair; numbers that name no passage are dropped."""
+    """Check every (sentence, cited numbers) pair; numbers that name no passage are dropped.
+
+    Small models often state a fact right and cite the wrong passage. When no cited passage
+    backs a sentence but another shown passage does, the citation moves there, and its
+    reason says so; a sentence no passage backs keeps its failed citations.
+    """
     texts = {passage.number: passage.text for passage in passages}
     checked = []
     for text, numbers in sentences:
         cited = {number: texts[number] for number in dict.fromkeys(numbers) if number in texts}
-        checked.append(Sentence(text=text, citations=check_sentence(text, cited, similarity=similarity)))
+        citations = check_sentence(text, cited, similarity=similarity)
+        if not any(c.supported for c in citations):
+            citations = _moved_citation(text, cited, texts, similarity) or citations
+        checked.append(Sentence(text=text, citations=citations))
     return checked
+
+
+def _moved_citation(
+    text: str, cited: dict[int, str], texts: dict[int, str], similarity: Similarity | None
+) -> list[Citation]:
+    """The first uncited passage that supports `text`, as its one citation; [] if none does."""
+    was = "".join(f"[{n}]" for n in cited) or "nothing"
+    for number, passage in texts.items():
+        if number in cited:
+            continue
+        (citation,) = check_sentence(text, {number: passage}, similarity=similarity)
+        if citation.supported:
+            return [Citation(passage=number, supported=True, reason=f"model cited {was}; {citation.reason}")]
+    return []
 
 
 _MARKER = re.compile(r"\[\s*\d+(?:\s*[,،]\s*\d+)*\s*\]")

@@ -18,6 +18,7 @@ from rag.answer import (
     parse_draft,
     parse_rewrite,
     render,
+    restates_question,
     rewrite_messages,
     select_passages,
 )
@@ -134,7 +135,8 @@ class Pipeline:
                 yield AnswerUpdate(text)
 
         draft = parse_draft(raw)
-        sentences = check_answer(draft.sentences, passages, similarity=self.similarity) if draft.found else []
+        stated = [(text, cited) for text, cited in draft.sentences if not restates_question(text, standalone)]
+        sentences = check_answer(stated, passages, similarity=self.similarity) if draft.found else []
         abstained = not any(s.verdict == "supported" for s in sentences)
         answer = Answer(
             question=question,

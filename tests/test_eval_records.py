@@ -137,3 +137,23 @@ def test_latest_matching_skips_other_kinds(runs_dir):
     records.save_run(_record({"num-1": (True, True)}, mode="retrieval", run_id="20250503T100000Z-seeds-retrieval"), runs_dir)
     current = _record({"num-1": (True, True)}, run_id="20250504T100000Z-seeds-answers")
     assert records.latest_matching(current, runs_dir)["run_id"] == "20250502T100000Z-seeds-answers"
+
+
+def test_a_run_keeps_its_questions_as_it_goes(runs_dir, capsys):
+    folder = records.start_run(runs_dir, "seeds", "answers")
+    record = _record({"num-1": (True, True), "num-2": (False, True)}, run_id=folder.name)
+    records.append_result(folder, record["results"][0])
+    assert main(["eval", "list"]) == 0
+    assert f"{folder.name}  unfinished: 1 questions recorded" in capsys.readouterr().out
+    records.save_run(record, runs_dir)
+    assert not (folder / records.PARTIAL_FILE).exists()
+    assert records.resolve_run("latest", runs_dir) == folder
+
+
+def test_a_missing_arcd_file_says_where_to_put_it(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr("rag.eval.gold.ARCD_FILE", tmp_path / "absent.json")
+    assert main(["eval", "--suite", "arcd", "--retrieval-only"]) == 1
+    message = capsys.readouterr().err
+    assert "absent.json does not exist" in message and "RAG_ARCD_FILE" in message
+    assert main(["eval", "list"]) == 0
+    assert "No eval runs" in capsys.readouterr().out

@@ -9,27 +9,14 @@ import ollama
 import pytest
 from llama_index.core.llms import ChatMessage
 
+from rag.answer import answer_schema
 from rag.backends import Generation, ollama as ollama_backend
 from rag.backends.ollama import OllamaChatModel, OllamaEmbedder, ollama_reachable
 from rag.errors import BackendError
 from rag.settings import Settings
 from fake_ollama import FAKE_HEADER, FAKE_HEADER_VALUE, FAKE_VERSION, FakeOllamaServer
 
-ANSWER_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "found": {"type": "boolean"},
-        "sentences": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"text": {"type": "string"}, "passages": {"type": "array", "items": {"type": "integer"}}},
-                "required": ["text", "passages"],
-            },
-        },
-    },
-    "required": ["found", "sentences"],
-}
+ANSWER_SCHEMA = answer_schema(n_passages=2)  # what the pipeline sends
 QUESTION = [
     ChatMessage(role="system", content="أجب من المقاطع فقط."),
     ChatMessage(role="user", content="متى زار الوزير القاهرة؟"),

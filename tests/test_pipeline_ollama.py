@@ -83,3 +83,36 @@ def test_english_questions_get_english_instructions(pipeline, fake_ollama):
     system = [body for path, body in fake_ollama.requests if path == "/api/chat"][-1]["messages"][0]["content"]
     assert "English" in system
     assert answer.abstained and answer.text == "The articles do not say."
+
+
+def test_an_answer_that_only_echoes_the_question_is_declined(pipeline, fake_ollama):
+    question = "في أي تاريخ سيزور كيم جونغ أون موسكو؟"
+    fake_ollama.reply_with(json.dumps({"found": True, "sentences": [{"text": question, "passages": [1, 2]}]}, ensure_ascii=False))
+    answer = pipeline.ask(question)
+    assert answer.abstained and answer.sentences == []
+
+
+def test_a_right_claim_citing_the_wrong_passage_is_cited_to_the_passage_that_states_it(pipeline, fake_ollama):
+    question = "كم عدد الجنود الكوريين الشماليين الذين قتلوا أو أصيبوا؟"
+    right = json.loads(_answer_citing(pipeline, question, "4,000"))
+    stated_by = right["sentences"][0]["passages"][0]
+    wrong_number = 2 if stated_by == 1 else 1
+    right["sentences"][0]["passages"] = [wrong_number]
+    fake_ollama.reply_with(json.dumps(right, ensure_ascii=False))
+    answer = pipeline.ask(question)
+    (sentence,) = answer.sentences
+    assert [(c.passage, c.supported) for c in sentence.citations] == [(stated_by, True)]
+    assert sentence.citations[0].reason.startswith(f"model cited [{wrong_number}]")
+    assert answer.text.endswith(f"[{stated_by}]")
+
+
+def test_a_passage_named_in_the_sentence_becomes_its_citation(pipeline, fake_ollama):
+    question = "How many North Korean soldiers were killed or wounded?"
+    number = json.loads(_answer_citing(pipeline, question, "4,000"))["sentences"][0]["passages"][0]
+    sentence = f"Based on the information in Passage {number}, about 4,000 North Korean soldiers were killed or wounded."
+    fake_ollama.reply_with(json.dumps({"found": True, "sentences": [{"text": sentence, "passages": []}]}))
+    answer = pipeline.ask(question)
+    (checked,) = answer.sentences
+    assert checked.text == "About 4,000 North Korean soldiers were killed or wounded."
+    assert [(c.passage, c.supported) for c in checked.citations] == [(number, True)]
+    assert not checked.citations[0].reason.startswith("model cited")

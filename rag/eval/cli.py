@@ -76,8 +76,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     suite, retrieval_only, ids, limit = plan(args, baseline_file)
     from rag.eval.runner import run_suite  # pulls in the pipeline; list/show/compare stay light
 
-    record = run_suite(settings, suite, retrieval_only=retrieval_only, ids=ids, limit=limit, log=_log)
-    folder = records.save_run(record, settings.runs_dir)
+    folder = records.start_run(settings.runs_dir, suite, "retrieval" if retrieval_only else "answers")
+    _log(f"run {folder.name}")
+    try:
+        record = run_suite(
+            settings, suite, retrieval_only=retrieval_only, ids=ids, limit=limit, log=_log,
+            on_result=lambda result: records.append_result(folder, result),
+        )
+    except BaseException:
+        records.discard_if_empty(folder)
+        raise
+    record["run_id"] = folder.name
+    records.save_run(record, settings.runs_dir)
     print_summary(record, folder)
     if args.write_baseline:
         gate.write_baseline(record, args.write_baseline)
@@ -115,7 +125,8 @@ def print_summary(record: dict, folder: Path) -> None:
 def cmd_list(args: argparse.Namespace) -> int:
     runs_dir = _settings(args).runs_dir
     folders = records.run_folders(runs_dir)
-    if not folders:
+    unfinished = records.unfinished_runs(runs_dir)
+    if not folders and not unfinished:
         print(f"No eval runs in {runs_dir} yet; start one with `rag eval`.")
         return 0
     for folder in folders:
@@ -127,6 +138,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             f"{folder.name}  {metrics['questions']:4d} questions  {metrics['errors']:3d} errors  "
             f"{key} {value}  {record['seconds']:7.0f} s"
         )
+    for run_id, done in unfinished:
+        print(f"{run_id}  unfinished: {done} questions recorded in {runs_dir / run_id / records.PARTIAL_FILE}")
     return 0
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from rag.errors import InputError
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS_DIR = ROOT / "seeds"
 SEEDS_GOLD = ROOT / "eval" / "gold" / "seeds.jsonl"
-ARCD_FILE = ROOT.parent / "shared" / "benchmarks" / "arcd" / "arcd-test.json"
+# ARCD is not ours to commit: it ships in shared/ beside the clone, or wherever RAG_ARCD_FILE points.
+ARCD_FILE = Path(os.environ.get("RAG_ARCD_FILE") or ROOT.parent / "shared" / "benchmarks" / "arcd" / "arcd-test.json")
 SUITES = ("seeds", "arcd")
 
 
@@ -48,7 +50,8 @@ def load_suite(suite: str) -> list[GoldItem]:
         raise InputError(f"Unknown suite {suite!r}. Choose one of: {', '.join(SUITES)}.")
     path = gold_path(suite)
     if not path.is_file():
-        raise InputError(f"The {suite} gold set is missing: {path} does not exist.")
+        hint = " Put shared/ beside the clone or set RAG_ARCD_FILE to arcd-test.json." if suite == "arcd" else ""
+        raise InputError(f"The {suite} gold set is missing: {path} does not exist.{hint}")
     return load_seeds(path) if suite == "seeds" else load_arcd(path)
 
 

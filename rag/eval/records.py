@@ -1,4 +1,8 @@
-"""Run records on disk: settings.runs_dir/<run_id>/run.json, with report.md beside it."""
+"""Run records on disk: settings.runs_dir/<run_id>/run.json, with report.md beside it.
+
+While a run is going, each finished question is appended to results.jsonl in its folder,
+so a run that is killed still leaves what it did; run.json replaces it at the end.
+"""
 from __future__ import annotations
 
 import json
@@ -10,6 +14,7 @@ from rag.eval.report import render_report
 
 RUN_FILE = "run.json"
 REPORT_FILE = "report.md"
+PARTIAL_FILE = "results.jsonl"
 
 
 def new_run_id(runs_dir: Path, suite: str, mode: str, now: datetime | None = None) -> str:
@@ -23,15 +28,46 @@ def new_run_id(runs_dir: Path, suite: str, mode: str, now: datetime | None = Non
     return run_id
 
 
-def save_run(record: dict, runs_dir: Path) -> Path:
-    """Give the record its run id, write run.json and report.md; return the run's folder."""
+def start_run(runs_dir: Path, suite: str, mode: str) -> Path:
+    """Create the folder of a new run; its name is the run id."""
     runs_dir.mkdir(parents=True, exist_ok=True)
-    record["run_id"] = record.get("run_id") or new_run_id(runs_dir, record["suite"], record["mode"])
-    folder = runs_dir / record["run_id"]
+    folder = runs_dir / new_run_id(runs_dir, suite, mode)
     folder.mkdir()
+    return folder
+
+
+def append_result(folder: Path, result: dict) -> None:
+    with open(folder / PARTIAL_FILE, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(result, ensure_ascii=False) + "\n")
+
+
+def discard_if_empty(folder: Path) -> None:
+    """Remove the folder of a run that stopped before its first question."""
+    if not any(folder.iterdir()):
+        folder.rmdir()
+
+
+def save_run(record: dict, runs_dir: Path) -> Path:
+    """Write run.json and report.md into the record's folder (a new one if it has no run id yet)."""
+    if not record.get("run_id"):
+        record["run_id"] = start_run(runs_dir, record["suite"], record["mode"]).name
+    folder = runs_dir / record["run_id"]
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / RUN_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
     (folder / REPORT_FILE).write_text(render_report(record), encoding="utf-8")
+    (folder / PARTIAL_FILE).unlink(missing_ok=True)
     return folder
+
+
+def unfinished_runs(runs_dir: Path) -> list[tuple[str, int]]:
+    """(run id, questions done) of runs that stopped before writing run.json."""
+    if not runs_dir.is_dir():
+        return []
+    return [
+        (p.name, len((p / PARTIAL_FILE).read_text(encoding="utf-8").splitlines()))
+        for p in sorted(runs_dir.iterdir())
+        if (p / PARTIAL_FILE).is_file() and not (p / RUN_FILE).is_file()
+    ]
 
 
 def load_run(folder: Path) -> dict:

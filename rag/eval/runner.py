@@ -129,6 +129,7 @@ def run_suite(
     ids: list[str] | None = None,
     limit: int | None = None,
     log=print,
+    on_result=lambda result: None,
 ) -> dict:
     """Ask (or only retrieve) every selected question; a failing question keeps its error and the run goes on."""
     mode = RETRIEVAL if retrieval_only else ANSWERS
@@ -158,6 +159,7 @@ def run_suite(
         except Exception as exc:  # noqa: BLE001 - any failure is recorded and the run goes on
             result.update(error=f"{type(exc).__name__}: {exc}", scores=failed_scores(item, mode))
         results.append(result)
+        on_result(result)
         log(progress_line(number, len(items), result, mode))
     return {
         "suite": suite,
