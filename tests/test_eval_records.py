@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -157,3 +158,14 @@ def test_a_missing_arcd_file_says_where_to_put_it(monkeypatch, tmp_path, capsys)
     assert "absent.json does not exist" in message and "RAG_ARCD_FILE" in message
     assert main(["eval", "list"]) == 0
     assert "No eval runs" in capsys.readouterr().out
+
+
+REFERENCE_RUNS = sorted((Path(__file__).resolve().parents[1] / "eval" / "runs").glob("*/run.json"))
+
+
+@pytest.mark.parametrize("run_file", REFERENCE_RUNS, ids=lambda p: p.parent.name)
+def test_the_reference_runs_kept_with_the_code_still_read_and_re_summarize(run_file, capsys):
+    record = records.load_run(run_file.parent)
+    assert main(["eval", "show", str(run_file.parent)]) == 0
+    assert f"# Eval run {record['run_id']}" in capsys.readouterr().out
+    assert summarize(record["results"])["overall"] == record["metrics"]["overall"]
