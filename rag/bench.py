@@ -36,7 +36,7 @@ def register(commands, common) -> None:
 
     p = which.add_parser("answer", parents=[common], help="answer latency with a compact vs a large passage budget")
     p.add_argument("-n", type=int, default=3, help="questions to ask (default 3)")
-    p.add_argument("--budgets", default="360,900", help="two context_tokens budgets to compare (default 360,900)")
+    p.add_argument("--budgets", default="300,900", help="two context_tokens budgets to compare (default 300,900: the default and 3x)")
     p.set_defaults(handler=bench_answer)
 
 
