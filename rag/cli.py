@@ -14,8 +14,12 @@ VERDICT_MARKS = {"supported": "✓", "unsupported": "✗", "uncited": "?"}
 
 
 def _settings_flags() -> argparse.ArgumentParser:
-    """Flags every command takes; each overrides rag.toml and RAG_* variables."""
-    parent = argparse.ArgumentParser(add_help=False)
+    """Flags every command takes; each overrides rag.toml and RAG_* variables.
+
+    A flag not given leaves no attribute, so `rag eval --home X compare A B` keeps X
+    when the subcommand parses the same flags again.
+    """
+    parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     group = parent.add_argument_group("settings (override rag.toml and RAG_* environment)")
     group.add_argument("--home", help="folder for the index and run records (RAG_HOME)")
     group.add_argument("--backend", help="chat model backend: embedded | ollama (RAG_BACKEND)")

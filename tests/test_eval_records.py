@@ -169,3 +169,11 @@ def test_the_reference_runs_kept_with_the_code_still_read_and_re_summarize(run_f
     assert main(["eval", "show", str(run_file.parent)]) == 0
     assert f"# Eval run {record['run_id']}" in capsys.readouterr().out
     assert summarize(record["results"])["overall"] == record["metrics"]["overall"]
+
+
+def test_home_given_before_or_after_the_subcommand_is_used(runs_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("RAG_HOME")
+    home = str(runs_dir.parent)
+    assert main(["eval", "--home", home, "compare", "20250501T100000Z-seeds-answers", "latest"]) == 0
+    assert main(["eval", "compare", "--home", home, "20250501T100000Z-seeds-answers", "latest"]) == 0
+    assert capsys.readouterr().out.count("Flipped questions (3)") == 2
