@@ -27,7 +27,7 @@ from rag.backends import ChatModel, Embedder, Generation, make_chat_model, make_
 from rag.citations import check_answer, e5_similarity
 from rag.errors import InputError, StoreError
 from rag.ingest import IngestReport, ingest
-from rag.retrieve import HybridRetriever
+from rag.retrieve import HybridRetriever, ranked_articles
 from rag.settings import Settings
 from rag.store import ArticleRecord, ChunkStore
 from rag.types import Answer, Hit
@@ -146,6 +146,7 @@ class Pipeline:
             passages=passages,
             abstained=abstained,
             standalone_question=standalone,
+            retrieved_articles=ranked_articles(hits),
             model=self.chat_model.name,
             timings={
                 "retrieval_ms": round(retrieval_ms, 1),

@@ -14,6 +14,11 @@ from rag.types import Chunk, Hit
 CANDIDATES = 20  # how deep each ranking is read before fusing
 
 
+def ranked_articles(hits: list[Hit]) -> list[str]:
+    """Article ids in the order their first chunk was retrieved."""
+    return list(dict.fromkeys(hit.chunk.article_id for hit in hits))
+
+
 class HybridRetriever:
     def __init__(self, store: ChunkStore, embedder: Embedder, rrf_k: int = 60):
         self.store = store

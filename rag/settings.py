@@ -50,6 +50,11 @@ class Settings:
     def runs_dir(self) -> Path:
         return self.home / "runs"
 
+    def to_dict(self) -> dict:
+        """Every setting, paths as strings: what a run record or a feedback line keeps."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: str(value) if isinstance(value, Path) else value for name, value in values.items()}
+
 
 ENV_PREFIX = "RAG_"
 CONFIG_FILE = "rag.toml"

@@ -172,6 +172,13 @@ class ChunkStore:
                 return chunks
             offset += _PAGE
 
+    def chunks(self, ids: list[str]) -> list[Chunk]:
+        """The chunks with these ids (those that exist)."""
+        if not ids:
+            return []
+        found = self.collection.get(ids=ids, include=["documents", "metadatas"])
+        return [_chunk_from(*row) for row in zip(found["ids"], found["documents"], found["metadatas"])]
+
     def articles(self) -> list[ArticleRecord]:
         records: dict[str, ArticleRecord] = {}
         offset = 0

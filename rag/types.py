@@ -73,6 +73,9 @@ class Sentence:
             return UNCITED
         return SUPPORTED if any(c.supported for c in self.citations) else UNSUPPORTED
 
+    def to_dict(self) -> dict:
+        return {"text": self.text, "verdict": self.verdict, "citations": [asdict(c) for c in self.citations]}
+
 
 @dataclass
 class Answer:
@@ -83,6 +86,7 @@ class Answer:
     passages: list[Passage]  # every passage shown to the model, numbered as cited
     abstained: bool = False  # the articles do not contain the answer
     standalone_question: str = ""  # the question after rewriting with the chat history
+    retrieved_articles: list[str] = field(default_factory=list)  # articles of the retrieved chunks, best first
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)  # retrieval_ms, first_token_s, total_s
     usage: dict[str, int] = field(default_factory=dict)  # prompt_tokens, answer_tokens
@@ -94,7 +98,4 @@ class Answer:
         return [p for p in self.passages if p.number in numbers]
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        for sentence, raw in zip(self.sentences, data["sentences"]):
-            raw["verdict"] = sentence.verdict
-        return data
+        return {**asdict(self), "sentences": [sentence.to_dict() for sentence in self.sentences]}

@@ -32,6 +32,13 @@ def test_seeds_are_ingested_with_their_chunks(tmp_path, seeds_copy):
         assert chunk.n_tokens <= pipeline.settings.chunk_tokens
 
 
+def test_chunks_are_fetched_by_id(seeded_pipeline):
+    some = seeded_pipeline.store.all_chunks()[:3]
+    fetched = seeded_pipeline.store.chunks([c.id for c in some] + ["no-such-chunk"])
+    assert sorted(fetched, key=lambda c: c.id) == sorted(some, key=lambda c: c.id)
+    assert seeded_pipeline.store.chunks([]) == []
+
+
 def test_ingest_is_incremental(tmp_path, seeds_copy):
     pipeline = make_pipeline(tmp_path / "home")
     pipeline.ingest([seeds_copy], progress=False)

@@ -171,17 +171,9 @@ def in_background(updates: Iterator[AnswerUpdate]) -> Iterator[AnswerUpdate | No
 
 def passage_contexts(pipeline: Pipeline, passages: list[Passage]) -> dict[int, tuple[str, str]]:
     """For each passage number, the text of its chunk before and after the passage."""
-    ids = sorted({p.chunk_id for p in passages})
-    if not ids:
-        return {}
-    found = pipeline.store.collection.get(ids=ids, include=["documents", "metadatas"])
-    chunks = {
-        chunk_id: (text, int(meta["start"]))
-        for chunk_id, text, meta in zip(found["ids"], found["documents"], found["metadatas"])
+    chunks = {chunk.id: chunk for chunk in pipeline.store.chunks(sorted({p.chunk_id for p in passages}))}
+    return {
+        p.number: (chunk.text[: p.start - chunk.start], chunk.text[p.end - chunk.start :])
+        for p in passages
+        if (chunk := chunks.get(p.chunk_id)) is not None
     }
-    contexts = {}
-    for p in passages:
-        if p.chunk_id in chunks:
-            text, start = chunks[p.chunk_id]
-            contexts[p.number] = (text[: p.start - start], text[p.end - start :])
-    return contexts

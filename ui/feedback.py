@@ -23,14 +23,11 @@ def record_feedback(settings: Settings, answer: Answer, rating: str) -> Path:
         "standalone_question": answer.standalone_question,
         "answer": answer.text,
         "abstained": answer.abstained,
-        "sentences": [
-            {"text": s.text, "verdict": s.verdict, "citations": [asdict(c) for c in s.citations]}
-            for s in answer.sentences
-        ],
+        "sentences": [sentence.to_dict() for sentence in answer.sentences],
         "cited_passages": [asdict(p) for p in answer.cited_passages],
         "model": answer.model,
         "timings": answer.timings,
-        "settings": {key: str(value) if isinstance(value, Path) else value for key, value in asdict(settings).items()},
+        "settings": settings.to_dict(),
     }
     path = feedback_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -106,11 +106,6 @@ def best_over(score, prediction: str, truths: list[str]) -> float:
 # --- retrieval -------------------------------------------------------------
 
 
-def ranked_articles(article_ids: list[str]) -> list[str]:
-    """Article ids in the order their first chunk was retrieved."""
-    return list(dict.fromkeys(article_ids))
-
-
 def retrieval_scores(ranked: list[str], gold: list[str]) -> dict[str, float | None]:
     if not gold:
         return {"hit@1": None, f"hit@{K}": None, f"recall@{K}": None, "mrr": None}

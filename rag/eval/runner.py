@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, fields, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -19,8 +19,9 @@ from llama_index.core.llms import ChatMessage, MessageRole
 from rag.errors import StoreError
 from rag.eval import gold as goldsets
 from rag.eval.gold import GoldItem
-from rag.eval.metrics import answer_scores, ranked_articles, retrieval_scores, summarize
+from rag.eval.metrics import answer_scores, retrieval_scores, summarize
 from rag.pipeline import Pipeline
+from rag.retrieve import ranked_articles
 from rag.settings import Settings
 from rag.store import connect
 from rag.types import Answer
@@ -71,7 +72,7 @@ def retrieve_one(pipeline: Pipeline, item: GoldItem) -> dict:
     started = time.perf_counter()
     hits = pipeline.retrieve(item.question)
     retrieval_ms = (time.perf_counter() - started) * 1000
-    ranked = ranked_articles([hit.chunk.article_id for hit in hits])
+    ranked = ranked_articles(hits)
     return {
         "retrieved_articles": ranked,
         "timings": {"retrieval_ms": round(retrieval_ms, 1)},
@@ -81,8 +82,7 @@ def retrieve_one(pipeline: Pipeline, item: GoldItem) -> dict:
 
 def answer_one(pipeline: Pipeline, item: GoldItem) -> dict:
     answer = pipeline.ask(item.question, item.history)
-    # The same retrieval ask() ran, repeated to see the ranking it does not return.
-    ranked = ranked_articles([hit.chunk.article_id for hit in pipeline.retrieve(answer.standalone_question)])
+    ranked = answer.retrieved_articles
     return {
         **answer_fields(answer),
         "retrieved_articles": ranked,
@@ -99,9 +99,7 @@ def answer_fields(answer: Answer) -> dict:
         "answer": answer.text,
         "abstained": answer.abstained,
         "answer_language": answer.language,
-        "sentences": [
-            {"text": s.text, "verdict": s.verdict, "citations": [asdict(c) for c in s.citations]} for s in answer.sentences
-        ],
+        "sentences": [sentence.to_dict() for sentence in answer.sentences],
         "passages": [
             {"number": p.number, "article_id": p.article_id, "start": p.start, "end": p.end, "text": p.text}
             for p in answer.passages
@@ -187,7 +185,7 @@ def progress_line(number: int, total: int, result: dict, mode: str) -> str:
 def run_config(settings: Settings, pipeline: Pipeline, suite: str, mode: str, index: dict) -> dict:
     """What produced the numbers: settings, models and their files, code and gold-set versions."""
     return {
-        "settings": settings_dict(settings),
+        "settings": settings.to_dict(),
         "backend": settings.backend if mode == ANSWERS else None,
         "chat_model": pipeline.chat_model.name if mode == ANSWERS else None,
         "embedder": pipeline.embedder.name,
@@ -198,11 +196,6 @@ def run_config(settings: Settings, pipeline: Pipeline, suite: str, mode: str, in
         "index": index,
         "python": sys.version.split()[0],
     }
-
-
-def settings_dict(settings: Settings) -> dict:
-    values = {f.name: getattr(settings, f.name) for f in fields(settings)}
-    return {name: str(value) if isinstance(value, Path) else value for name, value in values.items()}
 
 
 def model_files(settings: Settings, mode: str) -> dict:
