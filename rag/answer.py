@@ -19,11 +19,6 @@ from rag.backends import Embedder
 from rag.chunk import count_tokens
 from rag.types import Hit, Passage
 
-ABSTAIN = {
-    "ar": "لا تذكر المقالات المتاحة إجابة عن هذا السؤال.",
-    "en": "The articles do not say.",
-}
-
 _SYSTEM = {
     "ar": (
         "أجب عن السؤال من المقاطع المرقمة فقط، بجملة عربية كاملة أو جملتين، "

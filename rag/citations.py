@@ -2,7 +2,9 @@
 
 A citation is supported when every number in the sentence occurs in the passage and
 the passage covers the sentence: enough shared content words when both are in the
-same language, or a high enough embedding similarity across languages.
+same language; across languages, every name the English sentence writes must be a
+transliteration of a word of the passage (rag.names), and the embedding similarity
+must be high enough.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from rag.arabic import content_terms, detect_language, extract_numbers, numbers_match, split_sentences
+from rag.names import unmatched_names
 from rag.types import Citation, Passage, Sentence
 
 if TYPE_CHECKING:
@@ -58,6 +61,9 @@ def _judge(
         if overlap >= min_overlap:
             return True, f"overlap {overlap:.2f} >= {min_overlap:g}"
         return False, f"overlap {overlap:.2f} < {min_overlap:g}"
+    names = unmatched_names(text, passage) if sentence.language == "en" and source.language == "ar" else []
+    if names:
+        return False, f"name not in passage: {', '.join(names)}"
     if similarity is not None:
         score = similarity(text, passage)
         if score >= min_similarity:

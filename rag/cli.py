@@ -142,6 +142,8 @@ def print_answer(answer) -> None:
         for sentence in answer.sentences:
             marks = "".join(f"[{c.passage}]" for c in sentence.citations)
             print(f"{VERDICT_MARKS[sentence.verdict]} {sentence.text} {marks}".rstrip())
+    for sentence in answer.withheld:
+        print(f"  (not shown: {sentence.text} — {sentence.withheld})", file=sys.stderr)
     cited = answer.cited_passages
     if cited:
         print("\nSources:")

@@ -1,17 +1,17 @@
 """The whole flow in one object, shared by the CLI, the chat UI and the eval.
 
-    question -> (rewrite with history) -> retrieve -> select passages -> model (JSON)
-             -> check citations -> Answer
+    question -> (rewrite with history) -> analyse -> retrieve -> answerable? (else decline)
+             -> select passages -> model (JSON) -> check citations -> keep what answers
+             the question -> add every source's figure -> Answer
 """
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rag.answer import (
-    ABSTAIN,
     REWRITE_SCHEMA,
     answer_schema,
     build_messages,
@@ -22,15 +22,20 @@ from rag.answer import (
     rewrite_messages,
     select_passages,
 )
-from rag.arabic import detect_language
+from rag.answerability import coverage, decline_message
+from rag.arabic import detect_language, extract_numbers, split_sentences
 from rag.backends import ChatModel, Embedder, Generation, make_chat_model, make_embedder
-from rag.citations import check_answer, e5_similarity
+from rag.citations import check_answer, check_sentence, e5_similarity
+from rag.figures import FIGURE_REASON, Figure, collect_figures, disagreeing
+from rag.fragments import completed, is_fragment
+from rag.question import Question, analyse
+from rag.relevance import irrelevance
 from rag.errors import InputError, StoreError
 from rag.ingest import IngestReport, ingest
 from rag.retrieve import HybridRetriever, ranked_articles
 from rag.settings import Settings
 from rag.store import ArticleRecord, ChunkStore
-from rag.types import Answer, Hit
+from rag.types import Answer, Chunk, Hit, Passage, Sentence
 
 History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
 
@@ -41,6 +46,37 @@ class AnswerUpdate:
 
     text: str
     answer: Answer | None = None
+
+
+@dataclass
+class _Clock:
+    """Times and token counts of one question, over every model call it makes."""
+
+    started: float = field(default_factory=time.perf_counter)
+    usage: Generation = field(default_factory=Generation)
+    _call: Generation | None = None
+    _first_words: float | None = None
+
+    def s(self) -> float:
+        return time.perf_counter() - self.started
+
+    def first_words(self) -> None:
+        if self._first_words is None:
+            self._first_words = self.s()
+
+    def first_words_s(self) -> float:
+        """When the reader saw the first words: the first streamed token, else the reply itself."""
+        return self._first_words if self._first_words is not None else self.s()
+
+    def new_call(self) -> Generation:
+        self._call = Generation()
+        return self._call
+
+    def add_call(self) -> None:
+        if self._call is not None:
+            self.usage.prompt_tokens += self._call.prompt_tokens
+            self.usage.answer_tokens += self._call.answer_tokens
+            self._call = None
 
 
 class Pipeline:
@@ -108,55 +144,128 @@ class Pipeline:
 
     def ask_stream(self, question: str, history: History = ()) -> Iterator[AnswerUpdate]:
         question = self._validate(question)
-        started = time.perf_counter()
+        clock = _Clock()
         language = detect_language(question)
         standalone = self._standalone(question, history) if history else question
-        hits = self.retrieve(standalone)
-        passages = select_passages(standalone, hits, self.embedder, self.settings.context_tokens)
-        retrieval_ms = (time.perf_counter() - started) * 1000
+        asked = analyse(standalone)
+        retrieval_started = clock.s()
+        # Figures are looked for twice as deep as the passages: another article's figure ranks lower.
+        deeper = self.retrieve(standalone, 2 * self.settings.top_k)
+        hits = deeper[: self.settings.top_k]
+        statistics = self.retriever.statistics
+        # An English question's words cannot be looked up in Arabic articles: it skips this test.
+        focus = coverage(asked, [_chunk_text(hit) for hit in hits], statistics) if asked.language == "ar" else None
+        answerable = focus is None or focus.answerable
+        passages = select_passages(standalone, hits, self.embedder, self.settings.context_tokens) if answerable else []
+        retrieval_ms = (clock.s() - retrieval_started) * 1000  # retrieval and passage selection, no model call
 
-        usage = Generation()
-        raw = ""
-        first_token_s = None
-        shown = ""
+        raw = yield from self._draft(standalone, passages, language, clock)
+        draft = parse_draft(raw)
+        stated = [(text, cited) for text, cited in draft.sentences if not restates_question(text, standalone)]
+        checked = check_answer(stated, passages, similarity=self.similarity) if draft.found else []
+        checked = [self._complete(sentence, passages) for sentence in checked]
+        sentences, withheld = self._keep_relevant(checked, passages, hits, asked)
+        if passages:
+            sentences += self._figures(disagreeing(collect_figures(asked, deeper, statistics)), sentences, passages)
+        abstained = not any(s.verdict == "supported" for s in sentences)
+        answer = Answer(
+            question=question,
+            language=language,
+            text=decline_message(asked, focus, language) if abstained else render([(s.text, [c.passage for c in s.citations]) for s in sentences]),
+            sentences=[] if abstained else sentences,
+            passages=passages,
+            abstained=abstained,
+            standalone_question=standalone,
+            retrieved_articles=ranked_articles(hits),
+            withheld=withheld,
+            model=self.chat_model.name,
+            timings={
+                "retrieval_ms": round(retrieval_ms, 1),
+                "first_token_s": round(clock.first_words_s(), 3),
+                "total_s": round(clock.s(), 3),
+            },
+            usage={"prompt_tokens": clock.usage.prompt_tokens, "answer_tokens": clock.usage.answer_tokens},
+            raw_output=raw,
+        )
+        yield AnswerUpdate(answer.text, answer)
+
+    def _draft(self, question: str, passages: list[Passage], language: str, clock: _Clock) -> Iterator[AnswerUpdate]:
+        """Stream the model's JSON answer, showing its sentences as they come. Returns the raw JSON."""
+        if not passages:
+            return ""
+        raw, shown = "", ""
         for piece in self.chat_model.stream(
-            build_messages(standalone, passages, language),
+            build_messages(question, passages, language),
             schema=answer_schema(len(passages)),
             max_tokens=self.settings.max_answer_tokens,
-            usage=usage,
+            usage=clock.new_call(),
         ):
-            if first_token_s is None:
-                first_token_s = time.perf_counter() - started
+            clock.first_words()
             raw += piece
             draft = parse_draft(raw)
             text = " ".join(t for t in (render(draft.sentences), draft.partial) if t)
             if text != shown:
                 shown = text
                 yield AnswerUpdate(text)
+        clock.add_call()
+        return raw
 
-        draft = parse_draft(raw)
-        stated = [(text, cited) for text, cited in draft.sentences if not restates_question(text, standalone)]
-        sentences = check_answer(stated, passages, similarity=self.similarity) if draft.found else []
-        abstained = not any(s.verdict == "supported" for s in sentences)
-        answer = Answer(
-            question=question,
-            language=language,
-            text=ABSTAIN[language] if abstained else render([(s.text, [c.passage for c in s.citations]) for s in sentences]),
-            sentences=[] if abstained else sentences,
-            passages=passages,
-            abstained=abstained,
-            standalone_question=standalone,
-            retrieved_articles=ranked_articles(hits),
-            model=self.chat_model.name,
-            timings={
-                "retrieval_ms": round(retrieval_ms, 1),
-                "first_token_s": round(first_token_s or 0.0, 3),
-                "total_s": round(time.perf_counter() - started, 3),
-            },
-            usage={"prompt_tokens": usage.prompt_tokens, "answer_tokens": usage.answer_tokens},
-            raw_output=raw,
-        )
-        yield AnswerUpdate(answer.text, answer)
+    def _complete(self, sentence: Sentence, passages: list[Passage]) -> Sentence:
+        """A supported fragment ("14,000 جندي.") replaced by the clause of its passage that states it."""
+        if sentence.verdict != "supported" or not is_fragment(sentence.text):
+            return sentence
+        texts = {p.number: p.text for p in passages}
+        for citation in sentence.citations:
+            clause = completed(sentence.text, texts[citation.passage]) if citation.supported else None
+            if clause:
+                citations = check_sentence(clause, {citation.passage: texts[citation.passage]}, similarity=self.similarity)
+                return Sentence(clause, citations)
+        return sentence
+
+    def _keep_relevant(
+        self, sentences: list[Sentence], passages: list[Passage], hits: list[Hit], asked: Question
+    ) -> tuple[list[Sentence], list[Sentence]]:
+        """(sentences that answer the question, sentences withheld with the reason why).
+
+        A passage is judged with the sentences beside it in its chunk: "Gerasimov, chief of
+        staff, ..." is about the troops he praised when the next sentence names them."""
+        chunks = {hit.chunk.id: hit.chunk for hit in hits}
+        texts = {p.number: _with_neighbours(p, chunks.get(p.chunk_id)) for p in passages}
+        kept, withheld = [], []
+        for sentence in sentences:
+            cited = [texts[c.passage] for c in sentence.citations if c.supported and c.passage in texts]
+            reason = irrelevance(sentence.text, cited, asked, self.retriever.statistics) if cited else ""
+            if reason:
+                sentence.withheld = reason
+                withheld.append(sentence)
+            else:
+                kept.append(sentence)
+        return kept, withheld
+
+    def _figures(self, figures: list[Figure], sentences: list[Sentence], passages: list[Passage]) -> list[Sentence]:
+        """A checked sentence for each article's figure that the answer does not give yet.
+
+        A figure's clause becomes a passage of its own when no shown passage holds it."""
+        stated = {value for s in sentences if s.verdict == "supported" for value in extract_numbers(s.text)}
+        added = []
+        for figure in figures:
+            if set(figure.values) <= stated:
+                continue
+            passage = next(
+                (p for p in passages if p.article_id == figure.article_id and p.start <= figure.start and figure.end <= p.end),
+                None,
+            )
+            if passage is None:
+                passage = Passage(len(passages) + 1, figure.article_id, figure.headline, figure.clause,
+                                  figure.start, figure.end, figure.chunk_id)
+                passages.append(passage)
+            citations = [
+                replace(c, reason=f"{FIGURE_REASON}; {c.reason}")
+                for c in check_sentence(figure.clause, {passage.number: passage.text}, similarity=self.similarity)
+            ]
+            added.append(Sentence(figure.clause, citations))
+            stated |= set(figure.values)
+        return added
 
     @property
     def similarity(self):
@@ -192,3 +301,20 @@ class Pipeline:
             "chunks": sum(a.chunks for a in articles),
             "index": self.settings.chroma_url or str(self.settings.chroma_path),
         }
+
+
+def _chunk_text(hit: Hit) -> str:
+    return f"{hit.chunk.headline}\n{hit.chunk.text}"
+
+
+def _with_neighbours(passage: Passage, chunk: Chunk | None) -> str:
+    """The passage and the sentence before and after it in its chunk."""
+    if chunk is None:
+        return passage.text
+    spans = split_sentences(chunk.text)
+    start, end = passage.start - chunk.start, passage.end - chunk.start
+    inside = [i for i, (s_start, s_end) in enumerate(spans) if s_end > start and s_start < end]
+    if not inside:
+        return passage.text
+    first, last = max(inside[0] - 1, 0), min(inside[-1] + 1, len(spans) - 1)
+    return chunk.text[spans[first][0] : spans[last][1]]

@@ -66,6 +66,7 @@ class Citation:
 class Sentence:
     text: str  # without the [n] markers
     citations: list[Citation] = field(default_factory=list)
+    withheld: str = ""  # why it is not shown although its citations check out: it does not answer the question
 
     @property
     def verdict(self) -> str:
@@ -74,7 +75,10 @@ class Sentence:
         return SUPPORTED if any(c.supported for c in self.citations) else UNSUPPORTED
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "verdict": self.verdict, "citations": [asdict(c) for c in self.citations]}
+        data = {"text": self.text, "verdict": self.verdict, "citations": [asdict(c) for c in self.citations]}
+        if self.withheld:
+            data["withheld"] = self.withheld
+        return data
 
 
 @dataclass
@@ -87,6 +91,7 @@ class Answer:
     abstained: bool = False  # the articles do not contain the answer
     standalone_question: str = ""  # the question after rewriting with the chat history
     retrieved_articles: list[str] = field(default_factory=list)  # articles of the retrieved chunks, best first
+    withheld: list[Sentence] = field(default_factory=list)  # checked sentences that do not answer the question
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)  # retrieval_ms, first_token_s, total_s
     usage: dict[str, int] = field(default_factory=dict)  # prompt_tokens, answer_tokens
@@ -98,4 +103,8 @@ class Answer:
         return [p for p in self.passages if p.number in numbers]
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "sentences": [sentence.to_dict() for sentence in self.sentences]}
+        return {
+            **asdict(self),
+            "sentences": [sentence.to_dict() for sentence in self.sentences],
+            "withheld": [sentence.to_dict() for sentence in self.withheld],
+        }

@@ -71,18 +71,59 @@ def test_a_cited_claim_its_passage_does_not_make_is_unsupported(pipeline, fake_o
     assert "number 9000 not in passage" in answer.sentences[1].citations[0].reason
 
 
-def test_an_answer_with_no_supported_sentence_becomes_the_plain_reply(pipeline, fake_ollama):
-    fake_ollama.reply_with(json.dumps({"found": True, "sentences": [{"text": "فازت روسيا بكأس العالم 2022.", "passages": [1]}]}, ensure_ascii=False))
-    answer = pipeline.ask("من فاز بكأس العالم 2022؟")
-    assert answer.abstained and answer.text == "لا تذكر المقالات المتاحة إجابة عن هذا السؤال."
+def _chats(fake_ollama) -> list[dict]:
+    return [body for path, body in fake_ollama.requests if path == "/api/chat"]
 
 
-def test_english_questions_get_english_instructions(pipeline, fake_ollama):
+def test_a_question_on_a_topic_the_articles_lack_is_declined_without_asking_the_model(pipeline, fake_ollama):
+    answer = pipeline.ask("من فاز بكأس العالم لكرة القدم 2022؟")
+    assert answer.abstained and answer.sentences == [] and answer.passages == []
+    assert _chats(fake_ollama) == []
+    assert "«فاز»" in answer.text and "«بكأس»" in answer.text
+
+
+def test_a_near_miss_names_what_the_articles_have_and_what_they_lack(pipeline, fake_ollama):
+    answer = pipeline.ask("كم عدد الجنود الكوريين الشماليين الذين أسرتهم القوات الأوكرانية؟")
+    assert answer.abstained and _chats(fake_ollama) == []
+    assert answer.text.startswith("تذكر المقالات «الجنود»") and answer.text.endswith("لكنها لا تذكر «أسرتهم».")
+
+
+def test_an_answer_with_no_supported_sentence_is_declined_naming_what_was_asked(pipeline, fake_ollama):
+    question = "كم عدد الجنود الكوريين الشماليين الذين قتلوا أو أصيبوا؟"
+    wrong = json.loads(_answer_citing(pipeline, question, "4,000"))
+    wrong["sentences"][0]["text"] = wrong["sentences"][0]["text"].replace("4,000", "9,000")
+    fake_ollama.reply_with(json.dumps(wrong, ensure_ascii=False))
+    answer = pipeline.ask(question)
+    assert answer.abstained and answer.sentences == []
+    assert answer.text.endswith("لكنها لا تذكر العدد المطلوب.")
+
+
+def test_a_checked_sentence_that_gives_no_date_for_a_date_question_is_withheld(pipeline, fake_ollama):
+    question = "في أي يوم سيُعقد اجتماع القوى الغربية في باريس بشأن أوكرانيا؟"
+    fake_ollama.reply_with(_answer_citing(pipeline, question, "باريس"))
+    answer = pipeline.ask(question)
+    assert answer.abstained and answer.sentences == []
+    (withheld,) = answer.withheld
+    assert "باريس" in withheld.text and withheld.verdict == "supported" and withheld.withheld == "gives no date"
+
+
+def test_every_source_s_figure_is_given_when_the_articles_differ(pipeline, fake_ollama):
+    question = "كم عدد الجنود الذين أرسلتهم كوريا الشمالية إلى روسيا؟"
+    fake_ollama.reply_with(_answer_citing(pipeline, question, "14,000"))
+    answer = pipeline.ask(question)
+    assert all(s.verdict == "supported" for s in answer.sentences)
+    stated = " ".join(s.text for s in answer.sentences)
+    for figure in ("14,000", "10 آلاف", "3,000"):
+        assert figure in stated
+    cited_articles = {p.article_id for p in answer.cited_passages}
+    assert len(cited_articles) >= 2
+
+
+def test_english_questions_get_english_instructions_and_an_english_decline(pipeline, fake_ollama):
     fake_ollama.reply_with(json.dumps({"found": False, "sentences": [{"text": "Not in the passages.", "passages": [1]}]}))
     answer = pipeline.ask("Who won the 2022 World Cup?")
-    system = [body for path, body in fake_ollama.requests if path == "/api/chat"][-1]["messages"][0]["content"]
-    assert "English" in system
-    assert answer.abstained and answer.text == "The articles do not say."
+    assert "English" in _chats(fake_ollama)[-1]["messages"][0]["content"]
+    assert answer.abstained and answer.text == "The articles do not give the name asked for."
 
 
 def test_an_answer_that_only_echoes_the_question_is_declined(pipeline, fake_ollama):
@@ -107,12 +148,24 @@ def test_a_right_claim_citing_the_wrong_passage_is_cited_to_the_passage_that_sta
 
 
 def test_a_passage_named_in_the_sentence_becomes_its_citation(pipeline, fake_ollama):
-    question = "How many North Korean soldiers were killed or wounded?"
-    number = json.loads(_answer_citing(pipeline, question, "4,000"))["sentences"][0]["passages"][0]
-    sentence = f"Based on the information in Passage {number}, about 4,000 North Korean soldiers were killed or wounded."
-    fake_ollama.reply_with(json.dumps({"found": True, "sentences": [{"text": sentence, "passages": []}]}))
+    question = "كم عدد الجنود الكوريين الشماليين الذين قتلوا أو أصيبوا؟"
+    cited = json.loads(_answer_citing(pipeline, question, "4,000"))["sentences"][0]
+    (number,), stated = cited["passages"], cited["text"]
+    sentence = f"وفقاً للمقطع {number}، {stated}"
+    fake_ollama.reply_with(json.dumps({"found": True, "sentences": [{"text": sentence, "passages": []}]}, ensure_ascii=False))
     answer = pipeline.ask(question)
     (checked,) = answer.sentences
-    assert checked.text == "About 4,000 North Korean soldiers were killed or wounded."
+    assert checked.text == stated
     assert [(c.passage, c.supported) for c in checked.citations] == [(number, True)]
     assert not checked.citations[0].reason.startswith("model cited")
+
+
+
+def test_an_english_sentence_that_invents_a_name_is_not_supported(pipeline, fake_ollama):
+    question = "Which Russian general praised the North Korean troops?"
+    number = json.loads(_answer_citing(pipeline, question, "غيراسيموف"))["sentences"][0]["passages"][0]
+    invented = "The general who praised the North Korean troops was General Walis."
+    fake_ollama.reply_with(json.dumps({"found": True, "sentences": [{"text": invented, "passages": [number]}]}))
+    answer = pipeline.ask(question)
+    assert answer.abstained and answer.text == "The articles do not give the name asked for."
+    assert "Walis" not in answer.text

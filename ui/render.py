@@ -27,6 +27,7 @@ LABELS = {
         "stopped": "stopped",
         "first_token": "first token",
         "total": "total",
+        "withheld": "Checked but not shown: they do not answer the question",
     },
     "ar": {
         "sources": "المصادر",
@@ -41,6 +42,7 @@ LABELS = {
         "stopped": "توقف",
         "first_token": "أول رمز",
         "total": "المجموع",
+        "withheld": "جمل دُققت ولم تُعرض لأنها لا تجيب عن السؤال",
     },
 }
 CONTEXT_CHARS = 160  # surrounding chunk text shown on each side of a cited passage
@@ -85,12 +87,26 @@ def answer_html(answer: Answer, message_id: str, contexts: Mapping[int, tuple[st
     """
     labels = LABELS[answer.language]
     sources = _sources_html(answer, message_id, contexts or {})
+    withheld = _withheld_html(answer, labels)
     if answer.abstained:
         body = f'<p title="{escape(labels["abstained_tip"])}"><span class="mark">ℹ</span> {escape(answer.text)}</p>'
-        return _message(body + sources + _meta_html(answer), answer.language, "msg answer abstained")
+        return _message(body + withheld + sources + _meta_html(answer), answer.language, "msg answer abstained")
     numbers = {p.number for p in answer.passages}
     sentences = " ".join(_sentence_html(s, message_id, numbers, labels) for s in answer.sentences)
-    return _message(f"<p>{sentences}</p>{sources}{_meta_html(answer)}", answer.language, "msg answer")
+    return _message(f"<p>{sentences}</p>{withheld}{sources}{_meta_html(answer)}", answer.language, "msg answer")
+
+
+def _withheld_html(answer: Answer, labels: dict) -> str:
+    """The checked sentences left out, each with the reason, folded: nothing the model wrote is hidden unseen."""
+    if not answer.withheld:
+        return ""
+    items = "".join(
+        f'<li dir="auto"><span class="withheld-text">{escape(s.text)}</span> '
+        f'<span class="withheld-reason">({escape(s.withheld)})</span></li>'
+        for s in answer.withheld
+    )
+    return f'<details class="withheld"><summary>{escape(labels["withheld"])} ({len(answer.withheld)})</summary><ul>{items}</ul></details>'
+
 
 
 def _sentence_html(sentence: Sentence, message_id: str, numbers: set[int], labels: dict) -> str:

@@ -14,7 +14,7 @@ SEEDS_DIR = ROOT / "seeds"
 SEEDS_GOLD = ROOT / "eval" / "gold" / "seeds.jsonl"
 # ARCD is not ours to commit: it ships in shared/ beside the clone, or wherever RAG_ARCD_FILE points.
 ARCD_FILE = Path(os.environ.get("RAG_ARCD_FILE") or ROOT.parent / "shared" / "benchmarks" / "arcd" / "arcd-test.json")
-SUITES = ("seeds", "arcd")
+SUITES = ("seeds", "arcd", "arcd-absent")
 
 
 @dataclass
@@ -34,7 +34,7 @@ class GoldItem:
 
 
 def gold_path(suite: str) -> Path:
-    return {"seeds": SEEDS_GOLD, "arcd": ARCD_FILE}[suite]
+    return {"seeds": SEEDS_GOLD, "arcd": ARCD_FILE, "arcd-absent": ARCD_FILE}[suite]
 
 
 def file_sha256(path: Path) -> str:
@@ -50,9 +50,9 @@ def load_suite(suite: str) -> list[GoldItem]:
         raise InputError(f"Unknown suite {suite!r}. Choose one of: {', '.join(SUITES)}.")
     path = gold_path(suite)
     if not path.is_file():
-        hint = " Put shared/ beside the clone or set RAG_ARCD_FILE to arcd-test.json." if suite == "arcd" else ""
+        hint = " Put shared/ beside the clone or set RAG_ARCD_FILE to arcd-test.json." if path == ARCD_FILE else ""
         raise InputError(f"The {suite} gold set is missing: {path} does not exist.{hint}")
-    return load_seeds(path) if suite == "seeds" else load_arcd(path)
+    return {"seeds": load_seeds, "arcd": load_arcd, "arcd-absent": load_arcd_absent}[suite](path)
 
 
 def load_seeds(path: Path) -> list[GoldItem]:
@@ -86,9 +86,16 @@ def arcd_article_id(article_index: int, paragraph_index: int) -> str:
     return f"arcd-{article_index}-{paragraph_index}"
 
 
-def _arcd_paragraphs(path: Path):
+def _arcd_paragraphs(path: Path, articles: str = "all"):
+    """(id, title, paragraph) of every paragraph; `articles` "indexed" or "held-out" keeps one half.
+
+    ARCD-absent indexes the paragraphs of the even-numbered articles and asks questions
+    written on the odd-numbered ones, so no question's own article is in its index.
+    """
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
     for a, article in enumerate(data):
+        if articles == "indexed" and a % 2 or articles == "held-out" and not a % 2:
+            continue
         for p, paragraph in enumerate(article["paragraphs"]):
             yield arcd_article_id(a, p), article["title"], paragraph
 
@@ -112,10 +119,21 @@ def load_arcd(path: Path) -> list[GoldItem]:
     return items
 
 
-def write_arcd_corpus(path: Path, folder: Path) -> int:
+def load_arcd_absent(path: Path) -> list[GoldItem]:
+    """The first question of every paragraph of the held-out ARCD articles (117), each unanswerable
+    from the ARCD-absent index: the right reply is to decline."""
+    return [
+        GoldItem(id=paragraph["qas"][0]["id"], question=paragraph["qas"][0]["question"], language="ar",
+                 type="absent", gold_articles=[])
+        for _, _, paragraph in _arcd_paragraphs(path, "held-out")
+        if paragraph["qas"]
+    ]
+
+
+def write_arcd_corpus(path: Path, folder: Path, articles: str = "all") -> int:
     """One .txt per ARCD paragraph, the article title as its first line (the headline)."""
     count = 0
-    for article_id, title, paragraph in _arcd_paragraphs(path):
+    for article_id, title, paragraph in _arcd_paragraphs(path, articles):
         (folder / f"{article_id}.txt").write_text(f"{title}\n{paragraph['context']}\n", encoding="utf-8")
         count += 1
     return count

@@ -42,8 +42,8 @@ def open_index(settings: Settings, suite: str, *, progress: bool = False) -> tup
         # Built with other chunking or another embedder: it is only a cache, so start it again.
         connect(pipeline.settings).delete_collection(pipeline.settings.collection)
     with tempfile.TemporaryDirectory(prefix=f"rag-eval-{suite}-") as folder:
-        if suite == "arcd":
-            goldsets.write_arcd_corpus(goldsets.ARCD_FILE, Path(folder))
+        if suite in ("arcd", "arcd-absent"):
+            goldsets.write_arcd_corpus(goldsets.ARCD_FILE, Path(folder), "all" if suite == "arcd" else "indexed")
             corpus = Path(folder)
         else:
             corpus = goldsets.SEEDS_DIR
@@ -100,6 +100,7 @@ def answer_fields(answer: Answer) -> dict:
         "abstained": answer.abstained,
         "answer_language": answer.language,
         "sentences": [sentence.to_dict() for sentence in answer.sentences],
+        "withheld": [sentence.to_dict() for sentence in answer.withheld],
         "passages": [
             {"number": p.number, "article_id": p.article_id, "start": p.start, "end": p.end, "text": p.text}
             for p in answer.passages

@@ -1,0 +1,92 @@
+"""Question analysis: what a question asks for, and its focus — the terms that say what is asked about.
+
+"كم عدد الجنود الكوريين الذين أسرتهم القوات الأوكرانية؟" asks for a count; its focus is
+{جنود, كوري, اسر, قوات, اوكران}. Answerability, the relevance of an answer sentence and the
+figure collector all start from here. Pure code: no model, no index.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rag.arabic import STOPWORDS, analyze, detect_language, normalize, stem, tokenize
+
+COUNT, DATE, PERSON, PLACE, DESCRIPTION, YES_NO, OTHER = "count", "date", "person", "place", "description", "yes/no", "other"
+
+# Patterns are matched against the normalised question (ة->ه, أ->ا, ى->ي, lower case).
+_ANSWER_TYPES: list[tuple[str, re.Pattern]] = [
+    (COUNT, re.compile(
+        r"^\s*(?:و|ف)?كم\b|\bكم (?:عدد|يبلغ|بلغ|كان|جندي|مره|صاروخ)|\b(?:ما|ماهو|ما هو|ما هي) (?:ال)?(?:عدد|حجم|عيار|قيمه|نسبه|رقم|مقدار|مجموع)\b"
+        r"|\bhow (?:many|much)\b|\bwhat (?:is |was )?(?:the )?(?:number|calibre|caliber|size|amount|figure|total|percentage)\b"
+    )),
+    (DATE, re.compile(
+        r"^\s*(?:و|ف)?متي\b|\b(?:في|فى) (?:اي|أي) (?:يوم|تاريخ|شهر|عام|سنه|وقت)\b|\bما (?:هو )?تاريخ\b|\bمتي\b"
+        r"|^\s*when\b|\b(?:what|which) (?:date|day|month|year)\b|\bon what (?:date|day)\b"
+    )),
+    (PLACE, re.compile(r"\bما اسم (?:ال)?(?:مدينه|قريه|منطقه|بلد|دوله|مكان|اقليم|مقاطعه)\b")),
+    (PERSON, re.compile(
+        r"^\s*(?:و|ف)?من (?:هو|هي|هم|الذي|التي|الذين)?\b|^\s*من\b|\bما اسم\b|\bمن الذي\b"
+        r"|^\s*(?:مع |من |الي |عن )?اي (?:مسوول|صحيفه|وكاله|مصرف|بنك|جهه|قايد|جنرال|زعيم|رييس|وزير|متحدث)"
+        r"|^\s*who(?:m|se)?\b|\bwhich (?:[a-z-]+ ){0,2}(?:general|official|leader|minister|president|person|commander|officer|newspaper|agency|bank|organi[sz]ation|country|army)\b"
+        r"|\bwhat (?:is )?the name\b"
+    )),
+    (PLACE, re.compile(
+        r"^\s*(?:و|ف)?(?:اين|الي اين|من اين)\b|\b(?:في|فى|الي|من) (?:اي|أي) (?:مدينه|قريه|منطقه|بلد|دوله|مكان|اقليم|مقاطعه)\b"
+        r"|^\s*where\b|\b(?:in |to |from )?(?:which|what) (?:city|village|region|country|place|province|area|town)\b"
+    )),
+    (YES_NO, re.compile(
+        r"^\s*(?:و|ف)?هل\b"
+        r"|^\s*(?:is|are|was|were|did|does|do|has|have|had|can|will)\b"
+    )),
+    (DESCRIPTION, re.compile(
+        r"^\s*(?:و|ف)?(?:كيف|ماذا|لماذا|بماذا|بم)\b|\bما (?:الذي|هي|هو)\b|^\s*ما\b"
+        r"|^\s*(?:how|what|why)\b"
+    )),
+]
+
+# Words that say *what kind* of answer is wanted, not what it is about: they are not focus terms.
+_ASKING_WORDS = """
+عدد حجم عيار قيمه نسبه رقم مقدار مجموع اسم تاريخ يوم شهر عام سنه وقت مدينه قريه منطقه بلد دوله مكان
+يبلغ بلغ تقريبا نحو حوالي فعلا اي ذكر تذكر ذكرت وفق وفقا بحسب حسب المقالات المقال التقارير
+number numbers name date day month year time place city village region country roughly approximately about
+total figure amount size article articles report reports reportedly exactly بان لان وبان
+""".split()
+ASKING_STEMS = frozenset(stem(word) for word in _ASKING_WORDS) | frozenset(normalize(word) for word in _ASKING_WORDS)
+
+
+_PUNCTUATION = "؟?!.,،؛;:\"'«»“”()[]"
+
+
+@dataclass
+class Question:
+    text: str
+    language: str  # "ar" or "en"
+    asks: str  # COUNT, DATE, PERSON, PLACE, DESCRIPTION, YES_NO or OTHER
+    focus: list[str]  # stemmed focus terms, in question order
+    words: dict[str, str] = field(default_factory=dict)  # focus term -> the word as the question wrote it
+    numbers: list[str] = field(default_factory=list)  # numbers the question itself gives
+
+
+def answer_type(text: str) -> str:
+    normalized = normalize(text).strip()
+    for kind, pattern in _ANSWER_TYPES:
+        if pattern.search(normalized):
+            return kind
+    return OTHER
+
+
+def analyse(text: str) -> Question:
+    """The question's language, answer type and focus terms."""
+    focus: list[str] = []
+    words: dict[str, str] = {}
+    for position, (written, word) in enumerate(zip(text.split(), normalize(text).split())):
+        word = word.strip(_PUNCTUATION)
+        if position == 0 and word[:1] in "وف" and word[1:] in ASKING_STEMS | STOPWORDS:
+            continue  # "وكم", "فمن": a follow-up's conjunction on a question word
+        for term in analyze(word):
+            if term in ASKING_STEMS or term in focus or term[0].isdigit():
+                continue
+            focus.append(term)
+            words[term] = written.strip(_PUNCTUATION)
+    numbers = [token for token in tokenize(text) if token[0].isdigit()]
+    return Question(text, detect_language(text), answer_type(text), focus, words, numbers)

@@ -1,0 +1,211 @@
+"""Question analysis, answerability, relevance and the figure collector: pure code, no model."""
+from __future__ import annotations
+
+import pytest
+
+from rag.answerability import LexicalStatistics, contains_term, coverage, decline_message, skeleton, term_keys
+from rag.figures import collect_figures, disagreeing
+from rag.question import COUNT, DATE, DESCRIPTION, OTHER, PERSON, PLACE, YES_NO, analyse, answer_type
+from rag.relevance import gives_answer_type, irrelevance, states_a_date
+from rag.types import Chunk, Hit
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("كم عدد الجنود الذين أرسلتهم كوريا الشمالية إلى روسيا؟", COUNT),
+        ("ما عيار راجمات الصواريخ المتعددة؟", COUNT),
+        ("ما الرقم الذي نسبته التقارير إلى المسؤولين؟", COUNT),
+        ("وكم قدّر خسائر الأوكرانيين هناك؟", COUNT),
+        ("How many Storm Shadow missiles hit the command post?", COUNT),
+        ("متى جرى توقيع معاهدة الشراكة؟", DATE),
+        ("في أي شهر انطلق التوغل الأوكراني؟", DATE),
+        ("On what date did the agency confirm the deployment?", DATE),
+        ("من القائد العسكري الروسي الذي أثنى على الجنود؟", PERSON),
+        ("Which Russian general praised the troops?", PERSON),
+        ("ما اسم القرية في كورسك التي ضمت مقر القيادة؟", PLACE),
+        ("In which village was the headquarters?", PLACE),
+        ("هل استعادت روسيا السيطرة الكاملة على كورسك؟", YES_NO),
+        ("Did Russia retake Kursk?", YES_NO),
+        ("كيف كان أداء الجنود في المعارك؟", DESCRIPTION),
+        ("الجنود الكوريون في كورسك", OTHER),
+    ],
+)
+def test_the_answer_type_is_read_from_the_question_words(question, kind):
+    assert answer_type(question) == kind
+
+
+def test_the_focus_keeps_what_is_asked_about_and_drops_question_words():
+    asked = analyse("كم عدد الجنود الكوريين الشماليين الذين أسرتهم القوات الأوكرانية؟")
+    assert asked.asks == COUNT and asked.language == "ar"
+    assert "عدد" not in asked.focus and "كم" not in asked.focus
+    assert asked.words[asked.focus[0]] == "الجنود"
+    assert "أسرتهم" in asked.words.values()  # the word as written, for the reply
+
+
+def test_a_follow_up_conjunction_on_the_question_word_is_not_focus():
+    assert analyse("وكم قدّر خسائر الأوكرانيين هناك؟").focus[:1] != ["وكم"]
+
+
+def test_skeletons_join_broken_plurals_and_spelling_variants():
+    assert skeleton("جنود") == skeleton("جند")
+    keys = term_keys("أكد أكثر من 25000 جندي أمريكي")
+    assert contains_term(keys, analyse("الجنود الأمريكيين").focus[0])
+    assert contains_term(term_keys("الجيش الأمريكي"), analyse("أمريكياً").focus[0])
+
+
+CHUNKS = [
+    "قُتل أو أصيب حوالي 4,000 من الجنود الكوريين الشماليين في المعارك.",
+    "أرسلت كوريا الشمالية 3,000 جندي إضافي إلى روسيا في يناير وفبراير 2025.",
+    "وقال مسؤولون إن كوريا الشمالية أرسلت ما بين 10 آلاف و12 ألف جندي إلى روسيا.",
+    "وأرسلت كوريا الشمالية قوات إلى روسيا، ليصل العدد الإجمالي إلى حوالي 14,000 جندي.",
+    "تستعد القوى الغربية للاجتماع في باريس لمناقشة المساعدات لأوكرانيا.",
+]
+
+
+@pytest.fixture
+def statistics():
+    return LexicalStatistics(CHUNKS)
+
+
+def test_a_question_whose_key_terms_no_article_uses_is_not_answerable(statistics):
+    asked = analyse("كم عدد الأسرى في سجون كييف؟")
+    found = coverage(asked, CHUNKS, statistics)
+    assert not found.answerable and found.missing_share == 1.0
+    assert [asked.words[t] for t in found.unknown] == ["الأسرى", "سجون", "كييف"]
+    assert decline_message(asked, found, "ar") == "لا تذكر المقالات «الأسرى»، «سجون»، «كييف»."
+
+
+def test_a_near_miss_reply_names_what_was_found_and_what_was_not(statistics):
+    asked = analyse("كم عدد الجنود الكوريين الشماليين الذين أسرتهم القوات؟")
+    found = coverage(asked, CHUNKS[:2], statistics)
+    found.answerable = False  # as the pipeline sees it on the real articles, where «أسرتهم» weighs more
+    assert decline_message(asked, found, "ar") == "تذكر المقالات «الجنود»، «الكوريين»، «الشماليين»، لكنها لا تذكر «أسرتهم»."
+
+
+def test_a_question_the_passages_cover_is_answerable(statistics):
+    asked = analyse("كم عدد الجنود الكوريين الشماليين الذين قتلوا أو أصيبوا؟")
+    found = coverage(asked, CHUNKS[:2], statistics)
+    assert found.answerable and found.missing == []
+
+
+def test_an_english_question_s_decline_says_what_kind_of_answer_is_missing():
+    english = analyse("How many prisoners are held in Kyiv?")
+    assert english.language == "en" and english.asks == COUNT
+    assert decline_message(english, None, "en") == "The articles do not give the number asked for."
+
+
+def test_rare_terms_weigh_more_than_common_ones(statistics):
+    assert statistics.idf("باريس") > statistics.idf("كوريا")
+    assert statistics.idf("ميكولايف") == statistics.absent_idf()
+
+
+def test_a_count_question_needs_a_new_number_and_a_date_question_a_date():
+    count = analyse("كم جندياً أرسلت كوريا الشمالية في 2025؟")
+    assert gives_answer_type("أرسلت 3,000 جندي.", count)
+    assert not gives_answer_type("أرسلت جنوداً في 2025.", count)  # 2025 is the question's own number
+    date = analyse("متى وصل الجنود؟")
+    assert gives_answer_type("وصلوا في يناير وفبراير.", date)
+    assert not gives_answer_type("وصلوا إلى كورسك.", date)
+    assert states_a_date("On Monday, April 28, 2025.") and states_a_date("منذ الخريف الماضي")
+
+
+def test_a_supported_sentence_citing_a_passage_about_something_else_is_irrelevant(statistics):
+    asked = analyse("في أي يوم سيُعقد اجتماع القوى الغربية في باريس؟")
+    assert irrelevance("تستعد القوى الغربية للاجتماع في باريس.", [CHUNKS[4]], asked, statistics) == "gives no date"
+    troops = analyse("كم عدد الجنود الذين أرسلتهم كوريا الشمالية إلى روسيا؟")
+    assert irrelevance("أرسلت 3,000 جندي إضافي.", [CHUNKS[1]], troops, statistics) == ""
+    paris = analyse("كم عدد الدول التي ستجتمع في باريس لمناقشة المساعدات؟")
+    reason = irrelevance("قُتل أو أصيب حوالي 4,000 من الجنود.", [CHUNKS[0]], paris, statistics)
+    assert reason.startswith("cited passage is not about")
+
+
+def _hits(texts: list[str], articles: list[str]) -> list[Hit]:
+    offset = 0
+    hits = []
+    for number, (text, article) in enumerate(zip(texts, articles)):
+        hits.append(Hit(Chunk(f"c{number}", article, "headline", text, offset, offset + len(text), 20), 1.0))
+        offset += len(text) + 1
+    return hits
+
+
+def test_the_figure_collector_finds_each_article_s_figure(statistics):
+    asked = analyse("كم عدد الجنود الذين أرسلتهم كوريا الشمالية إلى روسيا؟")
+    figures = collect_figures(asked, _hits(CHUNKS, ["a", "b", "c", "b", "d"]), statistics)
+    values = {f.values for f in figures}
+    assert (3000.0,) in values and (10000.0, 12000.0) in values and (14000.0,) in values
+    assert (2025.0,) not in values and all(2025.0 not in v for v in values)  # years are not figures
+    by_chunk = {hit.chunk.id: hit.chunk.text for hit in _hits(CHUNKS, ["a", "b", "c", "b", "d"])}
+    assert all(f.clause in by_chunk[f.chunk_id] for f in figures)  # quoted verbatim
+    assert disagreeing(figures) == figures
+
+
+def test_one_article_s_single_figure_is_no_disagreement(statistics):
+    asked = analyse("كم عدد الجنود الكوريين الذين قتلوا أو أصيبوا؟")
+    figures = collect_figures(asked, _hits(CHUNKS[:1], ["a"]), statistics)
+    assert [f.values for f in figures] == [(4000.0,)]
+    assert disagreeing(figures) == []
+
+
+def test_figures_are_only_collected_for_count_questions(statistics):
+    assert collect_figures(analyse("متى أرسلت كوريا الشمالية الجنود؟"), _hits(CHUNKS, "abcde"), statistics) == []
+
+
+# --- names and translations ----------------------------------------------------
+
+from rag.names import latin_skeleton, arabic_skeleton, transliterates, unmatched_names  # noqa: E402
+
+PASSAGE = "نقل الكرملين عن فاليري جيراسيموف شكره لقوات كوريا الشمالية التي قاتلت في كورسك، ونصب تذكاري في بيونج يانج."
+
+
+@pytest.mark.parametrize("name", ["Gerasimov", "Valery", "Kursk", "Pyongyang", "Kremlin"])
+def test_english_spellings_of_the_passage_s_names_are_found(name):
+    assert transliterates(name, PASSAGE)
+
+
+@pytest.mark.parametrize("name", ["Walis", "Shoigu", "Marino", "Madrid"])
+def test_names_the_passage_does_not_have_are_not_found(name):
+    assert not transliterates(name, PASSAGE)
+
+
+def test_skeletons_of_both_scripts_meet():
+    assert latin_skeleton("Gerasimov") == arabic_skeleton("غيراسيموف") == arabic_skeleton("جيراسيموف")
+    assert latin_skeleton("Pyongyang") == arabic_skeleton("بيونغ") + arabic_skeleton("يانغ")
+
+
+def test_only_names_are_checked_and_the_question_s_own_words_are_trusted():
+    sentence = "The Russian general who praised the North Korean troops in Kursk was General Walis."
+    assert unmatched_names(sentence, PASSAGE, known="Which Russian general praised them?") == ["Walis"]
+    assert unmatched_names("On Monday, Gerasimov thanked North Korea.", PASSAGE) == []
+
+
+def test_the_cross_language_check_fails_a_sentence_naming_someone_the_passage_does_not():
+    from rag.citations import check_sentence
+
+    (right,) = check_sentence("Gerasimov thanked the North Korean troops.", {1: PASSAGE})
+    (invented,) = check_sentence("General Walis thanked the North Korean troops.", {1: PASSAGE})
+    assert right.reason != invented.reason
+    assert not invented.supported and invented.reason == "name not in passage: Walis"
+
+
+def test_an_english_answer_sentence_in_arabic_script_is_withheld(statistics):
+    asked = analyse("How did Kim describe the ties with Russia?")
+    assert irrelevance("وصف كيم العلاقات بأنها مهمة مقدسة.", [PASSAGE], asked, statistics) == "not written in English"
+    assert irrelevance("Kim called the ties a sacred mission.", [PASSAGE], asked, statistics) == ""
+
+
+# --- fragments -------------------------------------------------------------------
+
+from rag.fragments import completed, is_fragment  # noqa: E402
+
+
+def test_a_number_with_a_noun_is_a_fragment_and_a_statement_is_not():
+    assert is_fragment("14,000 جندي.") and is_fragment("76,000 إصابة")
+    assert is_fragment("4,000 من الجنود الكوريين الشماليين")  # opens with the number
+    assert not is_fragment("قُتل أو أصيب حوالي 4,000 من الجنود الكوريين الشماليين في المعارك.")
+
+
+def test_a_fragment_is_completed_with_the_clause_that_states_its_number():
+    passage = "وأرسلت بيونغ يانغ 3,000 جندي إضافي في يناير، ليصل العدد الإجمالي إلى حوالي 14,000 جندي."
+    assert completed("14,000 جندي.", passage) == "ليصل العدد الإجمالي إلى حوالي 14,000 جندي."
+    assert completed("9,000 جندي.", passage) is None
