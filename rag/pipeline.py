@@ -11,27 +11,19 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rag.answer import (
-    REWRITE_SCHEMA,
-    answer_schema,
-    build_messages,
-    parse_draft,
-    parse_rewrite,
-    render,
-    restates_question,
-    rewrite_messages,
-    select_passages,
-)
 from rag.answerability import coverage, decline_message
 from rag.arabic import detect_language, extract_numbers, split_sentences
 from rag.backends import ChatModel, Embedder, Generation, make_chat_model, make_embedder
 from rag.citations import check_answer, check_sentence, e5_similarity
+from rag.draft import parse_draft, render, restates_question
+from rag.errors import InputError, StoreError
 from rag.figures import FIGURE_REASON, Figure, collect_figures, disagreeing
 from rag.fragments import completed, is_fragment
+from rag.ingest import IngestReport, ingest
+from rag.passages import select_passages
+from rag.prompt import REWRITE_SCHEMA, answer_schema, build_messages, parse_rewrite, rewrite_messages
 from rag.question import Question, analyse
 from rag.relevance import irrelevance
-from rag.errors import InputError, StoreError
-from rag.ingest import IngestReport, ingest
 from rag.retrieve import HybridRetriever, ranked_articles
 from rag.settings import Settings
 from rag.store import ArticleRecord, ChunkStore

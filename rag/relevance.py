@@ -60,7 +60,8 @@ def irrelevance(sentence: str, cited_passages: list[str], question: Question, st
         return f"gives no {question.asks}"
     if question.language != "ar":
         return ""  # the focus is in English, the passages in Arabic: the cross-language check decides
-    found = coverage(question, [*cited_passages, sentence], statistics, known_only=True)
+    # The passages alone: the sentence itself may echo the question's words.
+    found = coverage(question, cited_passages, statistics, known_only=True)
     if found.missing_share >= MAX_PASSAGE_MISSING_SHARE:
         return f"cited passage is not about {', '.join(question.words.get(t, t) for t in found.missing)}"
     return ""

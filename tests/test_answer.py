@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from rag.answer import answer_schema, parse_draft, render, restates_question, strip_passage_references
+from rag.draft import parse_draft, render, restates_question, strip_passage_references
+from rag.prompt import answer_schema
 from rag.clean import clean_article
 from rag.load import read_article
 from rag.types import SUPPORTED

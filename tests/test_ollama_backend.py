@@ -9,7 +9,7 @@ import ollama
 import pytest
 from llama_index.core.llms import ChatMessage
 
-from rag.answer import answer_schema
+from rag.prompt import answer_schema
 from rag.backends import Generation, ollama as ollama_backend
 from rag.backends.ollama import OllamaChatModel, OllamaEmbedder, ollama_reachable
 from rag.errors import BackendError

@@ -35,7 +35,7 @@ def pipeline(tmp_path, fake_ollama, seeded_pipeline):
 
 def _answer_citing(pipeline, question, needle):
     """A model reply that states the passage containing `needle` and cites it."""
-    from rag.answer import select_passages
+    from rag.passages import select_passages
 
     passages = select_passages(question, pipeline.retrieve(question), pipeline.embedder, pipeline.settings.context_tokens)
     passage = next(p for p in passages if needle in p.text)

@@ -209,3 +209,10 @@ def test_a_fragment_is_completed_with_the_clause_that_states_its_number():
     passage = "وأرسلت بيونغ يانغ 3,000 جندي إضافي في يناير، ليصل العدد الإجمالي إلى حوالي 14,000 جندي."
     assert completed("14,000 جندي.", passage) == "ليصل العدد الإجمالي إلى حوالي 14,000 جندي."
     assert completed("9,000 جندي.", passage) is None
+
+
+def test_a_sentence_that_echoes_the_question_does_not_make_its_passage_relevant(statistics):
+    asked = analyse("كم عدد الدول التي ستجتمع في باريس لمناقشة المساعدات؟")
+    echo = "ستجتمع 5 دول في باريس لمناقشة المساعدات."
+    assert irrelevance(echo, [CHUNKS[0]], asked, statistics).startswith("cited passage is not about")
+    assert irrelevance(echo, [CHUNKS[4]], asked, statistics) == ""

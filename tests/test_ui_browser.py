@@ -153,6 +153,16 @@ def test_an_arabic_answer_streams_in_with_a_citation_that_opens_its_source(page,
     assert record["settings"]["backend"] == "embedded" and record["cited_passages"]
 
 
+def test_a_near_miss_is_declined_in_the_chat_naming_what_the_articles_lack(page, seeded_url):
+    open_chat(page, seeded_url)
+    ask(page, "كم عدد الجنود الكوريين الشماليين الذين أسرتهم القوات الأوكرانية؟")
+    answer = page.locator("#chat .msg.answer").last
+    assert "abstained" in answer.get_attribute("class").split()
+    reply = answer.locator("p").first.inner_text()
+    assert "تذكر المقالات «الجنود»" in reply and reply.endswith("لكنها لا تذكر «أسرتهم».")
+    screenshot(page, "decline-names-what-is-missing.png")
+
+
 def test_script_in_an_article_shows_as_text_and_never_runs(page, empty_index_url, tmp_path):
     article = tmp_path / "xss_probe.txt"
     article.write_text(XSS_ARTICLE, encoding="utf-8")

@@ -1,0 +1,121 @@
+"""The model's answer as it streams: its JSON parsed into sentences with the passages they cite.
+
+Tolerant of a cut-off end, so the chat shows sentences as they are written; passage
+references written into the text become citations, and echoes of the question are spotted.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from rag.arabic import content_terms, extract_numbers, numbers_match
+
+
+@dataclass
+class DraftAnswer:
+    """What the model has written so far, parsed from its (possibly unfinished) JSON."""
+
+    found: bool | None
+    sentences: list[tuple[str, list[int]]]  # complete sentences with their passage numbers
+    partial: str  # the sentence being written, without citations yet
+
+
+_FOUND = re.compile(r'"found"\s*:\s*(true|false)')
+_SENTENCE = re.compile(r'\{\s*"text"\s*:\s*"((?:[^"\\]|\\.)*)"\s*,\s*"passages"\s*:\s*\[([^\]]*)\]\s*\}')
+_OPEN_TEXT = re.compile(r'"text"\s*:\s*"((?:[^"\\]|\\.)*\\?)$')
+
+
+def parse_draft(raw: str) -> DraftAnswer:
+    """Parse the JSON the model is streaming; tolerant of a cut-off end."""
+    try:
+        data = json.loads(raw)
+        sentences = [
+            (str(item.get("text", "")).strip(), [int(n) for n in item.get("passages", []) if isinstance(n, int)])
+            for item in data.get("sentences", [])
+            if isinstance(item, dict)
+        ]
+        return DraftAnswer(bool(data.get("found")), _distinct(sentences), "")
+    except (json.JSONDecodeError, AttributeError, TypeError):
+        pass
+    found_match = _FOUND.search(raw)
+    found = None if found_match is None else found_match.group(1) == "true"
+    sentences = []
+    last_end = 0
+    for match in _SENTENCE.finditer(raw):
+        numbers = [int(n) for n in re.findall(r"\d+", match.group(2))]
+        sentences.append((_unescape(match.group(1)).strip(), numbers))
+        last_end = match.end()
+    open_text = _OPEN_TEXT.search(raw[last_end:])
+    partial = _unescape(open_text.group(1)) if open_text else ""
+    return DraftAnswer(found, _distinct(sentences), partial)
+
+
+def _distinct(sentences: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
+    """Drop empty sentences and repeats (small models sometimes write a sentence twice);
+    passage references written into the text become citations."""
+    seen: set[str] = set()
+    kept = []
+    for text, numbers in sentences:
+        text, referenced = strip_passage_references(text)
+        if text and text not in seen:
+            seen.add(text)
+            kept.append((text, list(dict.fromkeys(numbers + referenced))))
+    return kept
+
+
+_NUMBERS = r"\[?\s*\d+\s*\]?(?:\s*(?:,|،|and|و)\s*\[?\s*\d+\s*\]?)*"
+_PASSAGE_WORD = r"(?:\b[Pp]assages?|(?:ال|لل|بال)?(?:مقطع|مقاطع))"
+_PASSAGE_REFERENCES = [
+    # "Based on the information provided in Passage 1, ..." / "وفقاً للمقطع 2، ..." / "المقاطع: [1] ..."
+    re.compile(
+        rf"^(?:(?:[Aa]ccording to|[Bb]ased on|[Aa]s (?:stated|mentioned|shown) in|[Ff]rom|[Ii]n)\b[^,.]{{0,60}}?"
+        rf"|(?:وفقا|وفقاً|طبقا|طبقاً|بحسب|حسب|كما (?:جاء|ورد) في|في)\s*)?"
+        rf"{_PASSAGE_WORD}\s*:?\s*{_NUMBERS}\s*[,،:]?\s*"
+    ),
+    # "(passage 2)", "in passages 1 and 3", "(المقطع 2)"
+    re.compile(rf"\s*\(?(?:\b(?:in|see|from) |في )?{_PASSAGE_WORD}\s*:?\s*{_NUMBERS}\)?"),
+    # "[1]", "[1, 2]"
+    re.compile(r"\s*\[\s*\d+(?:\s*[,،]\s*\d+)*\s*\]"),
+]
+
+
+def strip_passage_references(text: str) -> tuple[str, list[int]]:
+    """The sentence without "Passage 1" / "المقطع 1" / "[1]" written into it, and the numbers it named.
+
+    We render citations ourselves; a number left in the text would also read as a fact to check.
+    """
+    numbers: list[int] = []
+
+    def take(match: re.Match) -> str:
+        numbers.extend(int(n) for n in re.findall(r"\d+", match.group(0)))
+        return ""
+
+    for pattern in _PASSAGE_REFERENCES:
+        text = pattern.sub(take, text)
+    text = text.strip()
+    if text[:1].islower():
+        text = text[0].upper() + text[1:]
+    return text, list(dict.fromkeys(numbers))
+
+
+def restates_question(sentence: str, question: str) -> bool:
+    """True when the sentence says nothing the question did not: no new content word, no new number.
+
+    A small model that finds no answer tends to echo the question, which its passage then "supports".
+    """
+    asked_numbers = extract_numbers(question)
+    new_numbers = [n for n in extract_numbers(sentence) if not any(numbers_match(n, m) for m in asked_numbers)]
+    return not new_numbers and content_terms(sentence) <= content_terms(question)
+
+
+def _unescape(fragment: str) -> str:
+    fragment = re.sub(r"\\u[0-9a-fA-F]{0,3}$|\\$", "", fragment)  # an escape cut in half
+    try:
+        return json.loads(f'"{fragment}"')
+    except json.JSONDecodeError:
+        return fragment
+
+
+def render(sentences: list[tuple[str, list[int]]]) -> str:
+    return " ".join(f"{text} {''.join(f'[{n}]' for n in numbers)}".strip() for text, numbers in sentences)

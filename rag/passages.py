@@ -1,0 +1,71 @@
+"""Passage selection: the sentences of the retrieved chunks that go into the prompt.
+
+The prompt holds only the most relevant sentences of each retrieved chunk: prompt size is
+the latency on a CPU.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from rag.arabic import content_terms, split_sentences
+from rag.backends import Embedder
+from rag.chunk import count_tokens
+from rag.types import Hit, Passage
+
+
+def select_passages(
+    question: str, hits: list[Hit], embedder: Embedder, budget_tokens: int, per_hit: int = 2
+) -> list[Passage]:
+    """The sentences of the retrieved chunks that best match the question, within the token budget.
+
+    First the best sentence of every hit (in rank order), then the runners-up, so a
+    lower-ranked article still gets a voice before a top one gets a second sentence.
+    """
+    candidates: list[tuple[Hit, int, int]] = []  # (hit, start, end) in article offsets
+    seen: set[tuple[str, int]] = set()
+    for hit in hits:
+        for s_start, s_end in split_sentences(hit.chunk.text):
+            key = (hit.chunk.article_id, hit.chunk.start + s_start)
+            if key not in seen:
+                seen.add(key)
+                candidates.append((hit, hit.chunk.start + s_start, hit.chunk.start + s_end))
+    if not candidates:
+        return []
+    texts = [hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start] for hit, start, end in candidates]
+    scores = _relevance(question, texts, embedder)
+    by_hit: dict[str, list[int]] = {}
+    for i in sorted(range(len(candidates)), key=lambda i: -scores[i]):
+        by_hit.setdefault(candidates[i][0].chunk.id, []).append(i)
+    order = [by_hit[hit.chunk.id][round_] for round_ in range(per_hit) for hit in hits if len(by_hit.get(hit.chunk.id, [])) > round_]
+    chosen: list[int] = []
+    used = 0
+    for i in order:
+        cost = count_tokens(texts[i]) + 4
+        if used + cost > budget_tokens and chosen:
+            continue
+        chosen.append(i)
+        used += cost
+    return [
+        Passage(
+            number=n,
+            article_id=candidates[i][0].chunk.article_id,
+            headline=candidates[i][0].chunk.headline,
+            text=texts[i],
+            start=candidates[i][1],
+            end=candidates[i][2],
+            chunk_id=candidates[i][0].chunk.id,
+        )
+        for n, i in enumerate(chosen, start=1)
+    ]
+
+
+def _relevance(question: str, sentences: list[str], embedder: Embedder) -> list[float]:
+    """Cosine similarity of e5 embeddings, nudged by shared content words (exact names and numbers)."""
+    q = np.asarray(embedder.embed_queries([question])[0])
+    s = np.asarray(embedder.embed_passages(sentences))
+    dense = s @ q
+    terms = content_terms(question)
+    lexical = [len(terms & content_terms(t)) / len(terms) if terms else 0.0 for t in sentences]
+    return [float(d) + 0.15 * l for d, l in zip(dense, lexical)]
+
+

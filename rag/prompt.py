@@ -1,0 +1,102 @@
+"""What the model is asked: the answer prompt and its JSON schema, and the follow-up rewrite.
+
+Small models cite unreliably in free text, so the model fills a JSON schema
+({found, sentences: [{text, passages}]}) and we render the `[n]` markers.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from llama_index.core.llms import ChatMessage, MessageRole
+
+from rag.types import Passage
+
+_SYSTEM = {
+    "ar": (
+        "أجب عن السؤال من المقاطع المرقمة فقط، بجملة عربية كاملة أو جملتين، "
+        "ومع كل جملة أرقام المقاطع التي تذكر ما فيها. إذا اختلفت المقاطع في رقم فاذكر كل رقم مع مقطعه. "
+        "إذا لم تجب المقاطع عن السؤال فاجعل found تساوي false."
+    ),
+    "en": (
+        "Answer the question from the numbered Arabic passages only, in one or two full English sentences, "
+        "each with the numbers of the passages that state it. If the passages give different figures, give each "
+        "figure with its passage. If the passages do not answer the question, set found to false."
+    ),
+}
+_LABELS = {
+    "ar": ("المقاطع", "السؤال"),
+    "en": ("Passages", "Question"),
+}
+
+
+def answer_schema(n_passages: int) -> dict:
+    """The JSON the model must write; passage numbers are limited to those it was shown."""
+    return {
+        "type": "object",
+        "properties": {
+            "found": {"type": "boolean"},
+            "sentences": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 3,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "text": {"type": "string", "minLength": 12},
+                        "passages": {
+                            "type": "array",
+                            "items": {"type": "integer", "enum": list(range(1, n_passages + 1))},
+                            "minItems": 1,
+                            "maxItems": 3,
+                        },
+                    },
+                    "required": ["text", "passages"],
+                },
+            },
+        },
+        "required": ["found", "sentences"],
+    }
+
+
+def build_messages(question: str, passages: list[Passage], language: str) -> list[ChatMessage]:
+    passages_label, question_label = _LABELS[language]
+    listed = "\n".join(f"[{p.number}] {p.text}" for p in passages)
+    return [
+        ChatMessage(role=MessageRole.SYSTEM, content=_SYSTEM[language]),
+        ChatMessage(role=MessageRole.USER, content=f"{passages_label}:\n{listed}\n\n{question_label}: {question}"),
+    ]
+
+
+_CITATION_MARK = re.compile(r"\s*\[\d+\]")
+_REWRITE_SYSTEM = (
+    "Rewrite the user's last question as one standalone question that can be understood without the "
+    "conversation, in the same language as that question. Replace pronouns with the names they refer to. "
+    "If it is already standalone, return it unchanged."
+)
+REWRITE_SCHEMA = {
+    "type": "object",
+    "properties": {"question": {"type": "string"}},
+    "required": ["question"],
+}
+
+
+def rewrite_messages(question: str, history: list[tuple[str, str]], max_chars: int = 300) -> list[ChatMessage]:
+    """A short prompt: the last two turns, answers trimmed, then the follow-up question."""
+    lines = []
+    for user, assistant in history[-2:]:
+        lines.append(f"User: {user}")
+        lines.append(f"Assistant: {_CITATION_MARK.sub('', assistant)[:max_chars]}")
+    conversation = "\n".join(lines)
+    return [
+        ChatMessage(role=MessageRole.SYSTEM, content=_REWRITE_SYSTEM),
+        ChatMessage(role=MessageRole.USER, content=f"{conversation}\n\nLast question: {question}"),
+    ]
+
+
+def parse_rewrite(raw: str, fallback: str) -> str:
+    try:
+        question = str(json.loads(raw).get("question", "")).strip()
+    except (json.JSONDecodeError, AttributeError):
+        return fallback
+    return question or fallback
