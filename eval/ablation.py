@@ -82,19 +82,25 @@ def row(name: str, scores: list[dict], results: list[dict] | None) -> str:
     return f"| {name} | " + " | ".join(cells) + " |"
 
 
+def table(title: str, before: list[dict], after: list[dict]) -> None:
+    print(f"\n{title}\n")
+    print("| lever | correct | refuses_absent | answers_present | english | disagree | first token s (median) | total s (median) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    if before:
+        print(row("before", [as_run(r) for r in before], before))
+    print(row("after: all levers", [as_run(r) for r in after], after))
+    print(row("after, without the figure collector", [without_figures(r) for r in after], None))
+    print(row("after, without the relevance filter", [without_relevance(r) for r in after], None))
+
+
 def main(argv: list[str]) -> None:
     split = argv.index("--")
     before = {r["id"]: r for run in argv[:split] for r in load(run)}
     after = load(argv[split + 1])
-    ids = [r["id"] for r in after]
-    pooled = [before[i] for i in ids if i in before]
-    print(f"{len(after)} questions; before: {len(pooled)} of them\n")
-    print("| lever | correct | refuses_absent | answers_present | english | disagree | first token s (median) | total s (median) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    print(row("before", [as_run(r) for r in pooled], pooled))
-    print(row("after: all levers", [as_run(r) for r in after], after))
-    print(row("after, without the figure collector", [without_figures(r) for r in after], None))
-    print(row("after, without the relevance filter", [without_relevance(r) for r in after], None))
+    common = [r for r in after if r["id"] in before]
+    table(f"The {len(common)} questions both runs asked", [before[r["id"]] for r in common], common)
+    if len(common) < len(after):
+        table(f"All {len(after)} questions of the after run", [], after)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from rag.eval.gate import GATE_FAILED
 from rag.eval.gold import ARCD_FILE, ROOT
 
 BASELINES = ROOT / "eval" / "baselines"
-# Minutes on an idle machine (ARCD: ~15 s ingest + 702 retrievals; subset: ~10 answers × ~20 s),
+# Minutes on an idle machine (ARCD: ~15 s ingest + 702 retrievals; subset: 16 answers × ~11 s),
 # but several times that on a shared, busy CPU: room beyond the suite's default 900 s.
 BUSY_MACHINE_TIMEOUT = 2400
 
