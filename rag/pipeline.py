@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rag.answerability import coverage, decline_message
+from rag.answerability import LexicalStatistics, coverage, decline_message
 from rag.arabic import detect_language, extract_numbers, split_sentences
 from rag.backends import ChatModel, Embedder, Generation, make_chat_model, make_embedder
 from rag.citations import check_answer, check_sentence, e5_similarity
@@ -156,7 +156,7 @@ class Pipeline:
         stated = [(text, cited) for text, cited in draft.sentences if not restates_question(text, standalone)]
         checked = check_answer(stated, passages, similarity=self.similarity) if draft.found else []
         checked = [self._complete(sentence, passages) for sentence in checked]
-        sentences, withheld = self._keep_relevant(checked, passages, hits, asked)
+        sentences, withheld = self._keep_relevant(checked, passages, hits, asked, statistics)
         if passages:
             sentences += self._figures(disagreeing(collect_figures(asked, deeper, statistics)), sentences, passages)
         abstained = not any(s.verdict == "supported" for s in sentences)
@@ -215,7 +215,12 @@ class Pipeline:
         return sentence
 
     def _keep_relevant(
-        self, sentences: list[Sentence], passages: list[Passage], hits: list[Hit], asked: Question
+        self,
+        sentences: list[Sentence],
+        passages: list[Passage],
+        hits: list[Hit],
+        asked: Question,
+        statistics: LexicalStatistics,
     ) -> tuple[list[Sentence], list[Sentence]]:
         """(sentences that answer the question, sentences withheld with the reason why).
 
@@ -226,7 +231,7 @@ class Pipeline:
         kept, withheld = [], []
         for sentence in sentences:
             cited = [texts[c.passage] for c in sentence.citations if c.supported and c.passage in texts]
-            reason = irrelevance(sentence.text, cited, asked, self.retriever.statistics) if cited else ""
+            reason = irrelevance(sentence.text, cited, asked, statistics) if cited else ""
             if reason:
                 sentence.withheld = reason
                 withheld.append(sentence)
