@@ -9,12 +9,10 @@ verb form still meets its noun ("الجنود" / "جندي", "قتلوا" / "ق�
 from __future__ import annotations
 
 import math
-import re
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
-from rag.arabic import analyze
+from rag.arabic import skeleton, term_keys
 from rag.question import Question
 
 # Decline when the focus terms that no retrieved chunk contains carry at least this share of
@@ -22,40 +20,18 @@ from rag.question import Question
 # 0.73 (paraphrased verbs), questions on a topic the articles lack miss 0.75 and more.
 MAX_MISSING_SHARE = 0.75
 
-_LONG_VOWELS = re.compile(r"(?<=.)[اوي]")
+
+class LexicalStatistics(Protocol):
+    """How many chunks of the index use each term skeleton (rag.lexical.LexicalIndex keeps them)."""
+
+    @property
+    def documents(self) -> int: ...
+
+    def frequency(self, key: str) -> int: ...
 
 
-def skeleton(term: str) -> str:
-    """An Arabic stem without its inner long vowels ("جنود" and "جند" -> "جند"); other terms unchanged."""
-    if term and "\u0600" <= term[0] <= "\u06ff":
-        return _LONG_VOWELS.sub("", term)
-    return term
-
-
-def term_keys(text: str) -> set[str]:
-    """The skeletons of the analysed terms of `text`: what coverage compares."""
-    return {skeleton(term) for term in analyze(text)}
-
-
-class LexicalStatistics:
-    """Document frequencies of term skeletons over the chunks of the index."""
-
-    def __init__(self, documents: Iterable[str] = ()):
-        self.documents = 0
-        self.frequency: Counter[str] = Counter()
-        for document in documents:
-            self.add(document)
-
-    def add(self, document: str) -> None:
-        self.documents += 1
-        self.frequency.update(term_keys(document))
-
-    def idf(self, term: str) -> float:
-        return math.log((self.documents + 1) / (self.frequency.get(skeleton(term), 0) + 0.5))
-
-    def absent_idf(self) -> float:
-        """The IDF of a term no chunk contains: the most a term can weigh."""
-        return math.log((self.documents + 1) / 0.5)
+def idf(statistics: LexicalStatistics, term: str) -> float:
+    return math.log((statistics.documents + 1) / (statistics.frequency(skeleton(term)) + 0.5))
 
 
 @dataclass
@@ -113,13 +89,13 @@ def coverage(
         present |= term_keys(text)
     focus = question.focus
     if known_only:
-        focus = [term for term in focus if statistics.frequency.get(skeleton(term), 0)]
+        focus = [term for term in focus if statistics.frequency(skeleton(term))]
     found = [term for term in focus if contains_term(present, term)]
     missing = [term for term in focus if term not in found]
-    weights = {term: statistics.idf(term) for term in focus}
+    weights = {term: idf(statistics, term) for term in focus}
     total = sum(weights.values())
     missing_share = sum(weights[term] for term in missing) / total if total else 0.0
-    unknown = [term for term in missing if statistics.frequency.get(skeleton(term), 0) == 0]
+    unknown = [term for term in missing if statistics.frequency(skeleton(term)) == 0]
     answerable = missing_share < MAX_MISSING_SHARE
     return Coverage(found, missing, missing_share, unknown, answerable)
 

@@ -246,3 +246,18 @@ def detect_language(text: str) -> str:
     if other and arabic / (arabic + other) < _MIN_ARABIC_SHARE:
         return "en"
     return "ar"
+
+
+_LONG_VOWELS = re.compile(r"(?<=.)[اوي]")
+
+
+def skeleton(term: str) -> str:
+    """An Arabic stem without its inner long vowels ("جنود" and "جند" -> "جند"); other terms unchanged."""
+    if term and "\u0600" <= term[0] <= "\u06ff":
+        return _LONG_VOWELS.sub("", term)
+    return term
+
+
+def term_keys(text: str) -> set[str]:
+    """The skeletons of the analysed terms of `text`: what coverage compares."""
+    return {skeleton(term) for term in analyze(text)}

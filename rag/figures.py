@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.answerability import LexicalStatistics, contains_term, coverage, term_keys
-from rag.arabic import split_clauses, split_sentences
+from rag.answerability import LexicalStatistics, contains_term, coverage
+from rag.arabic import split_clauses, split_sentences, term_keys
 from rag.question import COUNT, Question
 from rag.relevance import new_numbers
 from rag.types import Hit

@@ -17,8 +17,10 @@ from rag.clean import clean_article
 from rag.errors import InputError, RagError
 from rag.load import find_article_files, read_article
 from rag.settings import Settings
-from rag.store import ChunkStore
-from rag.types import Chunk
+from rag.lexical import indexed_text
+from rag.store import ArticleChunks, ChunkStore
+
+BATCH_CHUNKS = 256  # chunks embedded and written together
 
 
 @dataclass
@@ -44,11 +46,6 @@ class IngestReport:
         return f"{', '.join(parts)}; {self.chunks} chunks embedded in {self.seconds:.1f} s"
 
 
-def embedding_input(chunk: Chunk) -> str:
-    """What the embedder reads for a chunk: the headline gives every chunk its topic."""
-    return chunk.text if chunk.start == 0 else f"{chunk.headline}\n{chunk.text}"
-
-
 def ingest(
     paths: list[Path],
     store: ChunkStore,
@@ -63,8 +60,10 @@ def ingest(
     files = find_article_files(paths)
     if not files and not prune:
         raise InputError(f"No .txt, .md or .html articles found in {', '.join(map(str, paths))}.")
+    store.sync()
     known = {record.article_id: record for record in store.articles()}
     seen: set[str] = set()
+    batch = _Batch(store, embedder, report, known)
     bar = tqdm(files, desc="Ingesting", unit="article", disable=not progress)
     for path in bar:
         bar.set_postfix_str(path.name)
@@ -83,17 +82,50 @@ def ingest(
             report.unchanged.append(article.id)
             continue
         chunks = chunk_article(article, settings.chunk_tokens, settings.chunk_overlap_sentences)
-        try:
-            embeddings = embedder.embed_passages([embedding_input(c) for c in chunks])
-            store.replace_article(chunks, embeddings, digest, str(path))
-        except RagError as exc:
-            report.failed.append((str(path), str(exc)))
-            continue
-        report.chunks += len(chunks)
-        (report.replaced if record is not None else report.added).append(article.id)
+        batch.add(ArticleChunks(chunks, [], digest, str(path)))
+    batch.flush()
     if prune:
         for article_id in sorted(set(known) - seen):
             store.delete_article(article_id)
             report.removed.append(article_id)
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _Batch:
+    """Changed articles, embedded and written together: one model call and one store write
+    for many small articles. Each article still lands whole or not at all."""
+
+    def __init__(self, store: ChunkStore, embedder: Embedder, report: IngestReport, known: dict):
+        self.store, self.embedder, self.report, self.known = store, embedder, report, known
+        self.articles: list[ArticleChunks] = []
+
+    def add(self, article: ArticleChunks) -> None:
+        self.articles.append(article)
+        if sum(len(a.chunks) for a in self.articles) >= BATCH_CHUNKS:
+            self.flush()
+
+    def flush(self) -> None:
+        articles, self.articles = self.articles, []
+        if not articles:
+            return
+        try:
+            self._write(articles)
+        except RagError as exc:
+            if len(articles) == 1:
+                self.report.failed.append((articles[0].source, str(exc)))
+                return
+            for article in articles:  # find the one that fails; the others still land
+                self.articles = [article]
+                self.flush()
+            return
+        for article in articles:
+            self.report.chunks += len(article.chunks)
+            (self.report.replaced if article.article_id in self.known else self.report.added).append(article.article_id)
+
+    def _write(self, articles: list[ArticleChunks]) -> None:
+        texts = [indexed_text(chunk) for article in articles for chunk in article.chunks]
+        vectors = iter(self.embedder.embed_passages(texts))
+        for article in articles:
+            article.embeddings = [next(vectors) for _ in article.chunks]
+        self.store.replace_articles(articles)

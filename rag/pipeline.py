@@ -20,13 +20,14 @@ from rag.errors import InputError, StoreError
 from rag.figures import FIGURE_REASON, Figure, collect_figures, disagreeing
 from rag.fragments import completed, is_fragment
 from rag.ingest import IngestReport, ingest
+from rag.lexical import ArticleRecord
 from rag.passages import select_passages
 from rag.prompt import REWRITE_SCHEMA, answer_schema, build_messages, parse_rewrite, rewrite_messages
 from rag.question import Question, analyse
 from rag.relevance import irrelevance
 from rag.retrieve import HybridRetriever, ranked_articles
 from rag.settings import Settings
-from rag.store import ArticleRecord, ChunkStore
+from rag.store import ChunkStore
 from rag.types import Answer, Chunk, Hit, Passage, Sentence
 
 History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
@@ -110,9 +111,7 @@ class Pipeline:
         if rebuild:
             self._store = ChunkStore(self.settings, self.embedder.name, self.embedder.dimension, rebuild=True)
             self._retriever = None
-        report = ingest(paths, self.store, self.embedder, self.settings, prune=prune, progress=progress)
-        self.retriever.refresh()
-        return report
+        return ingest(paths, self.store, self.embedder, self.settings, prune=prune, progress=progress)
 
     def articles(self) -> list[ArticleRecord]:
         return self.store.articles()
@@ -121,7 +120,6 @@ class Pipeline:
         if article_id not in {a.article_id for a in self.articles()}:
             raise InputError(f"No article {article_id!r} in the index; `rag sources` lists them.")
         self.store.delete_article(article_id)
-        self.retriever.refresh()
 
     # --- questions -------------------------------------------------------
 

@@ -1,12 +1,10 @@
 """Hybrid retrieval: dense (Chroma) + BM25 over an Arabic analyser, fused by reciprocal rank.
 
-The BM25 index is rebuilt from what is in Chroma, so the two never disagree. An English
-question over Arabic articles is retrieved by the dense ranking alone: its English words
-match only stray Latin tokens in the articles, which ranks noise.
+BM25 comes from the lexical index (rag.lexical), which the store keeps in step with Chroma.
+An English question over Arabic articles is retrieved by the dense ranking alone: its
+English words match only stray Latin tokens in the articles, which ranks noise.
 """
 from __future__ import annotations
-
-from rank_bm25 import BM25Okapi
 
 from rag.answerability import LexicalStatistics
 from rag.arabic import analyze, detect_language
@@ -27,44 +25,30 @@ class HybridRetriever:
         self.store = store
         self.embedder = embedder
         self.rrf_k = rrf_k
-        self._chunks: list[Chunk] = []
-        self._bm25: BM25Okapi | None = None
-        self._statistics = LexicalStatistics()
-        self._indexed_count = -1
-
-    def refresh(self) -> None:
-        """Re-derive the lexical index from the vector store."""
-        self._chunks = self.store.all_chunks()
-        texts = [f"{c.headline}\n{c.text}" if c.start else c.text for c in self._chunks]
-        self._bm25 = BM25Okapi([analyze(text) for text in texts]) if self._chunks else None
-        self._statistics = LexicalStatistics(texts)
-        self._indexed_count = len(self._chunks)
 
     @property
     def statistics(self) -> LexicalStatistics:
         """How many chunks use each term: what answerability weighs a question's terms by."""
-        if self._indexed_count != self.store.count():
-            self.refresh()
-        return self._statistics
+        return self.store.lexical
 
     def lexical(self, question: str, depth: int) -> list[Chunk]:
-        if self._indexed_count != self.store.count():
-            self.refresh()
-        terms = analyze(question)
-        if self._bm25 is None or not terms:
-            return []
-        scores = self._bm25.get_scores(terms)
-        ranked = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
-        return [self._chunks[i] for i in ranked[:depth] if scores[i] > 0]
+        return self.store.lexical.search(analyze(question), depth)
 
-    def dense(self, question: str, depth: int) -> list[Chunk]:
-        vector = self.embedder.embed_queries([question])[0]
+    def dense(self, question: str, depth: int, vector: list[float] | None = None) -> list[Chunk]:
+        """The nearest chunks to the question's embedding (computed here unless given)."""
+        if vector is None:
+            vector = self.embedder.embed_queries([question])[0]
         return [chunk for chunk, _ in self.store.query(vector, depth)]
 
-    def retrieve(self, question: str, top_k: int) -> list[Hit]:
+    def retrieve(self, question: str, top_k: int, vector: list[float] | None = None) -> list[Hit]:
+        self.store.sync()
         depth = max(CANDIDATES, top_k)
-        dense = self.dense(question, depth)
+        dense = self.dense(question, depth, vector)
         lexical = self.lexical(question, depth) if detect_language(question) == "ar" else []
+        return self.fuse(dense, lexical, top_k)
+
+    def fuse(self, dense: list[Chunk], lexical: list[Chunk], top_k: int) -> list[Hit]:
+        """Reciprocal rank fusion of the two rankings."""
         hits: dict[str, Hit] = {}
         for rank, chunk in enumerate(dense, start=1):
             hits[chunk.id] = Hit(chunk, 1.0 / (self.rrf_k + rank), dense_rank=rank)

@@ -1,13 +1,22 @@
-"""The vector index: Chroma (embedded or a `chroma run` server) behind llama-index's ChromaVectorStore.
+"""The index: vectors in Chroma (embedded or a `chroma run` server), terms and catalog in SQLite.
 
 Chunks are stored as llama-index TextNodes with our own embeddings (Chroma is
 never asked to embed, so it never tries to download a model). The collection
 records how it was built and refuses to be used with other settings.
+
+Chroma has the last word on which chunks exist. Each write stamps the collection with a
+new revision, then commits the same revision to the lexical index (rag.lexical) together
+with the matching rows; `sync` repairs a lexical index whose revision is not the
+collection's, from Chroma's chunk ids, before anything reads it.
 """
 from __future__ import annotations
 
+import logging
+import re
 import time
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlparse
 
 import chromadb
@@ -17,22 +26,36 @@ from llama_index.core.vector_stores.types import VectorStoreQuery
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.errors import StoreError
+from rag.lexical import ArticleRecord, LexicalIndex, StoredChunk
 from rag.settings import Settings
 from rag.types import Chunk
 
+log = logging.getLogger(__name__)
+
 _PAGE = 1000
+REVISION_KEY = "revision"  # collection metadata: the write the collection last saw
 
 
 @dataclass
-class ArticleRecord:
-    """What the index knows about one ingested article."""
+class ArticleChunks:
+    """One article's new chunks and their vectors, ready to replace whatever the index has of it."""
 
-    article_id: str
-    headline: str
+    chunks: list[Chunk]
+    embeddings: list[list[float]]
     article_hash: str
-    chunks: int
-    ingested_at: float
     source: str
+
+    @property
+    def article_id(self) -> str:
+        return self.chunks[0].article_id
+
+
+@dataclass
+class SyncReport:
+    """What `ChunkStore.sync` changed in the lexical index to match Chroma."""
+
+    added: int
+    removed: int
 
 
 def index_signature(settings: Settings, embedder_name: str, dimension: int) -> dict:
@@ -80,16 +103,32 @@ def connect(settings: Settings) -> chromadb.ClientAPI:
         ) from None
 
 
+def lexical_path(settings: Settings) -> Path:
+    """Where the lexical index of this collection lives: always on this machine, under RAG_HOME.
+
+    With a `chroma run` server each machine keeps its own copy, named after the server."""
+    if settings.chroma_url:
+        server = re.sub(r"[^A-Za-z0-9.-]+", "_", settings.chroma_url.split("://")[-1]).strip("_")
+        return settings.home / "lexical" / f"{server}-{settings.collection}.sqlite"
+    return settings.home / "lexical" / f"{settings.collection}.sqlite"
+
+
 class ChunkStore:
     def __init__(self, settings: Settings, embedder_name: str, dimension: int, *, rebuild: bool = False):
         """Open the collection; with `rebuild`, drop it first and start empty with the current settings."""
         self.settings = settings
         self.client = connect(settings)
         self.signature = index_signature(settings, embedder_name, dimension)
-        if rebuild and settings.collection in self._collection_names():
-            self.client.delete_collection(settings.collection)
+        path = lexical_path(settings)
+        if rebuild:
+            if settings.collection in self._collection_names():
+                self.client.delete_collection(settings.collection)
+            for leftover in path.parent.glob(f"{path.name}*"):  # the file and its WAL
+                leftover.unlink()
         self.collection = self._open_collection(settings.collection)
         self.vectors = ChromaVectorStore(chroma_collection=self.collection)
+        self.lexical = LexicalIndex(path)
+        self.sync()
 
     def _collection_names(self) -> set[str]:
         return {c.name if hasattr(c, "name") else c for c in self.client.list_collections()}
@@ -113,91 +152,106 @@ class ChunkStore:
             name, embedding_function=None, metadata={**self.signature, "hnsw:space": "cosine"}
         )
 
-    def count(self) -> int:
-        return self.collection.count()
+    # --- keeping the lexical index in step with Chroma -----------------------
 
-    def replace_article(
-        self, chunks: list[Chunk], embeddings: list[list[float]], article_hash: str, source: str
-    ) -> None:
-        """Make these chunks the article's only chunks: all of them land, or none do."""
-        article_id = chunks[0].article_id
-        old_ids = self._chunk_ids(article_id)
-        now = time.time()
-        nodes = [
-            TextNode(
-                id_=chunk.id,
-                text=chunk.text,
-                embedding=embedding,
-                metadata={
-                    "article_id": chunk.article_id,
-                    "headline": chunk.headline,
-                    "start": chunk.start,
-                    "end": chunk.end,
-                    "n_tokens": chunk.n_tokens,
-                    "article_hash": article_hash,
-                    "source": source,
-                    "ingested_at": now,
-                },
-                relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=article_id)},
+    def _revision(self) -> str:
+        metadata = self.client.get_collection(self.settings.collection, embedding_function=None).metadata or {}
+        return str(metadata.get(REVISION_KEY, ""))
+
+    def _stamp(self) -> str:
+        """Mark the collection as changed, before changing it: a crash from here on leaves a
+        revision the lexical index does not have, so the next `sync` repairs it."""
+        revision = uuid.uuid4().hex
+        metadata = {k: v for k, v in (self.collection.metadata or {}).items() if not k.startswith("hnsw:")}
+        self.collection.modify(metadata={**metadata, REVISION_KEY: revision})
+        return revision
+
+    def sync(self) -> SyncReport | None:
+        """Bring the lexical index in line with Chroma when another write got there first."""
+        revision = self._revision()
+        if revision == self.lexical.revision:
+            return None
+        in_chroma = self._chroma_ids()
+        in_lexical = self.lexical.ids()
+        missing = sorted(in_chroma - in_lexical)
+        extra = in_lexical - in_chroma
+        self.lexical.write(self._stored_chunks(missing), extra, revision)
+        report = SyncReport(added=len(missing), removed=len(extra))
+        if (missing or extra) and in_lexical:
+            log.warning(
+                "The lexical index was out of step with the vector index (another process wrote to it, or a "
+                "write was interrupted); repaired: %d chunks added, %d removed.", report.added, report.removed,
             )
-            for chunk, embedding in zip(chunks, embeddings, strict=True)
-        ]
-        new_ids = [n.node_id for n in nodes if n.node_id not in old_ids]
+        return report
+
+    def _chroma_ids(self) -> set[str]:
+        ids: set[str] = set()
+        offset = 0
+        while True:
+            page = self.collection.get(include=[], limit=_PAGE, offset=offset)["ids"]
+            ids.update(page)
+            if len(page) < _PAGE:
+                return ids
+            offset += _PAGE
+
+    def _stored_chunks(self, ids: list[str]) -> list[StoredChunk]:
+        stored = []
+        for start in range(0, len(ids), _PAGE):
+            found = self.collection.get(ids=ids[start : start + _PAGE], include=["documents", "metadatas"])
+            for chunk_id, text, meta in zip(found["ids"], found["documents"], found["metadatas"]):
+                stored.append(StoredChunk(_chunk_from(chunk_id, text, meta), meta["article_hash"], meta.get("source", ""), meta["ingested_at"]))
+        return stored
+
+    # --- writing ---------------------------------------------------------------
+
+    def count(self) -> int:
+        return self.lexical.documents
+
+    def replace_articles(self, articles: list[ArticleChunks]) -> None:
+        """Make each article's new chunks its only chunks, for several articles in one write.
+
+        All of them land, or none do: a failed write removes what it added and leaves the
+        articles as they were."""
+        if not articles:
+            return
+        old_ids = set().union(*(self.lexical.article_chunk_ids(a.article_id) for a in articles))
+        now = time.time()
+        stored = [StoredChunk(c, a.article_hash, a.source, now) for a in articles for c in a.chunks]
+        vectors = [v for a in articles for v in a.embeddings]
+        nodes = [_node(s, vector) for s, vector in zip(stored, vectors, strict=True) if s.chunk.id not in old_ids]
+        revision = self._stamp()
         try:
-            self.vectors.add([n for n in nodes if n.node_id in new_ids])
+            for start in range(0, len(nodes), _PAGE):
+                self.vectors.add(nodes[start : start + _PAGE])
         except Exception as exc:
-            self._delete_ids(new_ids)
-            raise StoreError(f"Could not store article {article_id}: {exc}. The index is unchanged.") from exc
-        stale = sorted(old_ids - {n.node_id for n in nodes})
+            self._delete_ids([n.node_id for n in nodes])
+            names = ", ".join(a.article_id for a in articles)
+            raise StoreError(f"Could not store {names}: {exc}. The index is unchanged.") from exc
+        stale = sorted(old_ids - {s.chunk.id for s in stored})
         self._delete_ids(stale)
+        self.lexical.write([s for s in stored if s.chunk.id not in old_ids], stale, revision)
 
     def delete_article(self, article_id: str) -> None:
-        self.vectors.delete(ref_doc_id=article_id)
-
-    def _chunk_ids(self, article_id: str) -> set[str]:
-        return set(self.collection.get(where={"article_id": article_id}, include=[])["ids"])
+        ids = sorted(self.lexical.article_chunk_ids(article_id))
+        revision = self._stamp()
+        self._delete_ids(ids)
+        self.lexical.write([], ids, revision)
 
     def _delete_ids(self, ids: list[str]) -> None:
         for i in range(0, len(ids), _PAGE):
             self.collection.delete(ids=ids[i : i + _PAGE])
 
+    # --- reading ---------------------------------------------------------------
+
     def all_chunks(self) -> list[Chunk]:
-        chunks: list[Chunk] = []
-        offset = 0
-        while True:
-            page = self.collection.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
-            for chunk_id, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
-                chunks.append(_chunk_from(chunk_id, text, meta))
-            if len(page["ids"]) < _PAGE:
-                return chunks
-            offset += _PAGE
+        return self.lexical.all_chunks()
 
     def chunks(self, ids: list[str]) -> list[Chunk]:
         """The chunks with these ids (those that exist)."""
-        if not ids:
-            return []
-        found = self.collection.get(ids=ids, include=["documents", "metadatas"])
-        return [_chunk_from(*row) for row in zip(found["ids"], found["documents"], found["metadatas"])]
+        return self.lexical.chunks(ids)
 
     def articles(self) -> list[ArticleRecord]:
-        records: dict[str, ArticleRecord] = {}
-        offset = 0
-        while True:
-            page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            for meta in page["metadatas"]:
-                article_id = meta["article_id"]
-                record = records.get(article_id)
-                if record is None:
-                    records[article_id] = ArticleRecord(
-                        article_id, meta["headline"], meta["article_hash"], 1, meta["ingested_at"], meta.get("source", "")
-                    )
-                else:
-                    record.chunks += 1
-                    if record.article_hash != meta["article_hash"]:
-                        record.article_hash = "mixed"  # a half-replaced article: the next ingest replaces it
-            if len(page["ids"]) < _PAGE:
-                return sorted(records.values(), key=lambda r: r.article_id)
-            offset += _PAGE
+        return self.lexical.articles()
 
     def query(self, embedding: list[float], top_k: int) -> list[tuple[Chunk, float]]:
         if top_k < 1 or self.count() == 0:
@@ -207,6 +261,26 @@ class ChunkStore:
             (_chunk_from(node.node_id, node.get_content(), node.metadata), similarity)
             for node, similarity in zip(result.nodes, result.similarities)
         ]
+
+
+def _node(stored: StoredChunk, embedding: list[float]) -> TextNode:
+    chunk = stored.chunk
+    return TextNode(
+        id_=chunk.id,
+        text=chunk.text,
+        embedding=embedding,
+        metadata={
+            "article_id": chunk.article_id,
+            "headline": chunk.headline,
+            "start": chunk.start,
+            "end": chunk.end,
+            "n_tokens": chunk.n_tokens,
+            "article_hash": stored.article_hash,
+            "source": stored.source,
+            "ingested_at": stored.ingested_at,
+        },
+        relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=chunk.article_id)},
+    )
 
 
 def _chunk_from(chunk_id: str, text: str, meta: dict) -> Chunk:

@@ -92,20 +92,21 @@ def test_an_article_lands_whole_or_not_at_all(tmp_path, seeds_copy, monkeypatch)
 
 
 def test_an_embedder_failure_leaves_the_article_out(tmp_path, seeds_copy):
+    """Articles are embedded in batches; the one the embedder fails on is refused, the others land."""
+    unlucky = seeds_copy / "002_d4514714ad0830a8.txt"
+    unlucky.write_text(unlucky.read_text(encoding="utf-8") + "\nوهذه جملة يتعطل عندها النموذج.\n", encoding="utf-8")
     pipeline = make_pipeline(tmp_path / "home")
     real = pipeline.embedder.embed_passages
-    calls = []
 
     def flaky(texts):
-        calls.append(1)
-        if len(calls) == 2:
+        if any("يتعطل عندها النموذج" in text for text in texts):
             raise BackendError("embedder crashed")
         return real(texts)
 
     pipeline.embedder.embed_passages = flaky
     report = pipeline.ingest([seeds_copy], progress=False)
-    assert len(report.added) == 4 and report.failed[0][1] == "embedder crashed"
-    assert len(pipeline.articles()) == 4
+    assert len(report.added) == 4 and report.failed == [(str(unlucky), "embedder crashed")]
+    assert "002_d4514714ad0830a8" not in [a.article_id for a in pipeline.articles()]
 
 
 def test_an_index_built_differently_is_refused(tmp_path, seeds_copy):
@@ -175,3 +176,16 @@ def test_an_unreachable_chroma_server_says_what_to_do(tmp_path):
     pipeline = make_pipeline(tmp_path / "home", chroma_url=f"http://127.0.0.1:{_free_port()}")
     with pytest.raises(StoreError, match="chroma run"):
         pipeline.articles()
+
+
+def test_two_machines_sharing_a_chroma_server_each_see_the_other_s_articles(tmp_path, chroma_server, seeds_copy):
+    """Each keeps its own lexical index under its RAG_HOME; a write by one reaches the other's before it answers."""
+    first = make_pipeline(tmp_path / "first-home", chroma_url=chroma_server)
+    second = make_pipeline(tmp_path / "second-home", chroma_url=chroma_server)
+    first.ingest([seeds_copy], progress=False)
+    assert second.retrieve("ما البنك الزراعي الذي طالبت روسيا برفع العقوبات عنه Rosselkhozbank؟")[0].chunk.article_id == "004_823c1a8cc44a7092"
+    assert second.retriever.lexical("Rosselkhozbank", depth=3)[0].article_id == "004_823c1a8cc44a7092"
+
+    second.remove_article("004_823c1a8cc44a7092")
+    assert "004_823c1a8cc44a7092" not in [hit.chunk.article_id for hit in first.retrieve("ما البنك الزراعي الذي طالبت روسيا برفع العقوبات عنه Rosselkhozbank؟")]
+    assert list((tmp_path / "second-home" / "lexical").glob("127.0.0.1_*-articles.sqlite"))

@@ -48,11 +48,10 @@ def test_hits_are_fused_from_both_rankings(seeded_pipeline):
     assert len(hits) == 5
 
 
-def test_the_lexical_index_is_derived_from_chroma(seeded_pipeline):
-    retriever = seeded_pipeline.retriever
-    retriever.refresh()
-    assert {c.id for c in retriever._chunks} == {c.id for c in seeded_pipeline.store.all_chunks()}
-    lexical = retriever.lexical("روسلخوزبنك Rosselkhozbank", depth=3)
+def test_the_lexical_index_holds_exactly_chroma_s_chunks(seeded_pipeline):
+    store = seeded_pipeline.store
+    assert store.lexical.ids() == store._chroma_ids()
+    lexical = seeded_pipeline.retriever.lexical("روسلخوزبنك Rosselkhozbank", depth=3)
     assert lexical and lexical[0].article_id == A004
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rag.load import SUFFIXES
 from rag.pipeline import Pipeline
-from rag.store import ArticleRecord
+from rag.lexical import ArticleRecord
 
 HEADERS = ["Headline", "Article id", "Chunks", "Ingested"]
 

@@ -1,0 +1,240 @@
+"""The lexical index: BM25 over the Arabic analyser's terms, kept in SQLite beside Chroma.
+
+One SQLite file holds, for every chunk in the vector store, its text and metadata (the
+catalog `rag sources` and ingest read), its analysed terms in an FTS5 table (BM25 is built
+into FTS5), and the consonant skeletons of those terms (whose document frequencies weigh a
+question's focus, see rag.answerability). It opens in milliseconds at any size and changes
+in transactions, chunk by chunk, so nothing is rebuilt when an article is added.
+
+It mirrors Chroma and never decides anything on its own: every write to the vector store
+stamps the collection with a new revision, and the same revision is committed here with the
+matching rows. A lexical index whose revision differs from the collection's (a crash between
+the two writes, or another process or machine writing to a shared `chroma run` server) is
+brought back in line from Chroma's chunk ids before it is used (rag.store.ChunkStore.sync).
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.arabic import analyze, term_keys
+from rag.types import Chunk
+
+# Bump when rag.arabic.analyze or answerability.skeleton changes what a text is indexed as:
+# an index built by another version is rebuilt from Chroma.
+ANALYSER_VERSION = "1"
+UNSYNCED = "unsynced"  # the revision of an index that has never mirrored a collection
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    article_id TEXT NOT NULL,
+    headline TEXT NOT NULL,
+    text TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    n_tokens INTEGER NOT NULL,
+    article_hash TEXT NOT NULL,
+    source TEXT NOT NULL,
+    ingested_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks (article_id);
+-- The analyser's terms, space-separated: the ascii tokenizer splits on spaces only and
+-- keeps every non-ASCII letter, so the tokens are exactly the analyser's.
+CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5 (tokens, tokenize = "ascii tokenchars '.'");
+CREATE VIRTUAL TABLE IF NOT EXISTS skeletons USING fts5 (keys, tokenize = "ascii tokenchars '.'", detail = none);
+CREATE VIRTUAL TABLE IF NOT EXISTS skeleton_counts USING fts5vocab (skeletons, 'row');
+"""
+
+
+@dataclass
+class ArticleRecord:
+    """What the index knows about one ingested article."""
+
+    article_id: str
+    headline: str
+    article_hash: str  # "mixed" when its chunks come from two versions: the next ingest replaces it
+    chunks: int
+    ingested_at: float
+    source: str
+
+
+@dataclass
+class StoredChunk:
+    """A chunk with the metadata the store keeps beside it."""
+
+    chunk: Chunk
+    article_hash: str
+    source: str
+    ingested_at: float
+
+
+def indexed_text(chunk: Chunk) -> str:
+    """What a chunk is searched and embedded as: the headline gives every later chunk its topic."""
+    return chunk.text if chunk.start == 0 else f"{chunk.headline}\n{chunk.text}"
+
+
+class LexicalIndex:
+    """The SQLite mirror of the vector store: catalog, BM25 terms and term statistics."""
+
+    def __init__(self, path: Path | str):
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # One connection shared by the UI's worker threads, serialised by a lock.
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.executescript(_SCHEMA)
+            if self._meta("analyser") != ANALYSER_VERSION:
+                self._clear()
+        self._documents: int | None = None
+
+    # --- writing -----------------------------------------------------------
+
+    def write(self, added: Iterable[StoredChunk], removed_ids: Iterable[str], revision: str) -> None:
+        """Add and remove chunks and record the collection revision they bring us to: all or nothing."""
+        with self._lock, self._transaction():
+            self._delete(list(removed_ids))
+            for stored in added:
+                chunk = stored.chunk
+                self._delete([chunk.id])
+                cursor = self._db.execute(
+                    "INSERT INTO chunks (id, article_id, headline, text, start, end, n_tokens, article_hash, source, ingested_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (chunk.id, chunk.article_id, chunk.headline, chunk.text, chunk.start, chunk.end, chunk.n_tokens,
+                     stored.article_hash, stored.source, stored.ingested_at),
+                )
+                text = indexed_text(chunk)
+                self._db.execute("INSERT INTO terms (rowid, tokens) VALUES (?, ?)", (cursor.lastrowid, " ".join(analyze(text))))
+                self._db.execute("INSERT INTO skeletons (rowid, keys) VALUES (?, ?)", (cursor.lastrowid, " ".join(term_keys(text))))
+            self._set_meta("revision", revision)
+            self._documents = None
+
+    def _delete(self, ids: list[str]) -> None:
+        for start in range(0, len(ids), 500):
+            page = ids[start : start + 500]
+            marks = ",".join("?" * len(page))
+            rowids = [row[0] for row in self._db.execute(f"SELECT rowid FROM chunks WHERE id IN ({marks})", page)]
+            if rowids:
+                marks = ",".join("?" * len(rowids))
+                for table in ("chunks", "terms", "skeletons"):
+                    self._db.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", rowids)
+
+    def _clear(self) -> None:
+        with self._transaction():
+            for table in ("chunks", "terms", "skeletons"):
+                self._db.execute(f"DELETE FROM {table}")
+            self._set_meta("analyser", ANALYSER_VERSION)
+            self._set_meta("revision", UNSYNCED)
+
+    # --- reading -----------------------------------------------------------
+
+    @property
+    def revision(self) -> str:
+        """The collection revision this index mirrors."""
+        with self._lock:
+            return self._meta("revision") or UNSYNCED
+
+    def ids(self) -> set[str]:
+        with self._lock:
+            return {row[0] for row in self._db.execute("SELECT id FROM chunks")}
+
+    def article_chunk_ids(self, article_id: str) -> set[str]:
+        with self._lock:
+            return {row[0] for row in self._db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))}
+
+    def search(self, terms: list[str], depth: int) -> list[Chunk]:
+        """The chunks that best match any of the terms, best first (FTS5's BM25)."""
+        if not terms or depth < 1:
+            return []
+        query = " OR ".join(f'"{term}"' for term in dict.fromkeys(terms))
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT c.id, c.article_id, c.headline, c.text, c.start, c.end, c.n_tokens"
+                " FROM (SELECT rowid, rank FROM terms WHERE terms MATCH ? ORDER BY rank LIMIT ?) AS best"
+                " JOIN chunks AS c ON c.rowid = best.rowid ORDER BY best.rank, c.rowid",
+                (query, depth),
+            ).fetchall()
+        return [Chunk(*row) for row in rows]
+
+    def chunks(self, ids: list[str]) -> list[Chunk]:
+        """The chunks with these ids that exist, in the given order."""
+        found: dict[str, Chunk] = {}
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                page = ids[start : start + 500]
+                marks = ",".join("?" * len(page))
+                for row in self._db.execute(
+                    f"SELECT id, article_id, headline, text, start, end, n_tokens FROM chunks WHERE id IN ({marks})", page
+                ):
+                    found[row[0]] = Chunk(*row)
+        return [found[i] for i in ids if i in found]
+
+    def all_chunks(self) -> list[Chunk]:
+        with self._lock:
+            rows = self._db.execute("SELECT id, article_id, headline, text, start, end, n_tokens FROM chunks ORDER BY rowid")
+            return [Chunk(*row) for row in rows]
+
+    def articles(self) -> list[ArticleRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT article_id, MIN(headline), MIN(article_hash), MAX(article_hash), COUNT(*), MAX(ingested_at), MIN(source)"
+                " FROM chunks GROUP BY article_id ORDER BY article_id"
+            ).fetchall()
+        return [
+            ArticleRecord(article_id, headline, low if low == high else "mixed", count, ingested_at, source)
+            for article_id, headline, low, high, count, ingested_at, source in rows
+        ]
+
+    # --- statistics: what rag.answerability weighs terms by -----------------
+
+    @property
+    def documents(self) -> int:
+        """How many chunks are indexed."""
+        if self._documents is None:
+            with self._lock:
+                self._documents = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return self._documents
+
+    def frequency(self, key: str) -> int:
+        """How many chunks use a term with this skeleton."""
+        with self._lock:
+            row = self._db.execute("SELECT doc FROM skeleton_counts WHERE term = ?", (key,)).fetchone()
+        return row[0] if row else 0
+
+    # --- plumbing ------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def _transaction(self):
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK when the block raises."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self._db = db
+
+    def __enter__(self):
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind, value, traceback):
+        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
+        return False

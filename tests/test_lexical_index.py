@@ -1,0 +1,81 @@
+"""The lexical index in SQLite: it persists, opens without reading Chroma, and is repaired
+from Chroma, never used silently, when the two disagree."""
+import logging
+
+import pytest
+
+import rag.lexical
+from rag.arabic import analyze
+from rag.lexical import LexicalIndex, StoredChunk
+from rag.store import ChunkStore
+from rag.types import Chunk
+
+from conftest import SEEDS, make_pipeline
+
+ROSSELKHOZBANK = "Rosselkhozbank"  # named in Latin letters in one article only
+A004 = "004_823c1a8cc44a7092"
+
+
+def _chunk(i: int, text: str, article: str = "a") -> StoredChunk:
+    return StoredChunk(Chunk(f"c{i}", article, "headline", text, i * 100, i * 100 + len(text), 5), "hash", "src", 0.0)
+
+
+def test_bm25_ranks_the_chunk_with_the_rare_term_first():
+    index = LexicalIndex(":memory:")
+    index.write(
+        [_chunk(0, "أرسلت كوريا الشمالية قوات إلى روسيا"), _chunk(1, "طالبت روسيا برفع العقوبات عن روسلخوزبنك"),
+         _chunk(2, "روسيا وأوكرانيا تتفاوضان")],
+        [], revision="r1",
+    )
+    assert [c.id for c in index.search(analyze("روسيا روسلخوزبنك"), depth=3)][0] == "c1"
+    assert index.search(analyze("باريس"), depth=3) == []
+    assert index.documents == 3 and index.revision == "r1"
+
+
+def test_a_write_is_all_or_nothing():
+    index = LexicalIndex(":memory:")
+    index.write([_chunk(0, "نص أول")], [], revision="r1")
+    with pytest.raises(AttributeError):  # the second item is no chunk: the first must not land either
+        index.write([_chunk(1, "نص ثان"), "not a chunk"], ["c0"], revision="r2")
+    assert index.ids() == {"c0"} and index.revision == "r1"
+
+
+def test_the_index_persists_and_reopens_without_reading_chroma(tmp_path, monkeypatch):
+    make_pipeline(tmp_path / "home").ingest([SEEDS], progress=False)
+
+    def no_full_read(self):
+        raise AssertionError("the lexical index was rebuilt from Chroma")
+
+    monkeypatch.setattr(ChunkStore, "_chroma_ids", no_full_read)
+    reopened = make_pipeline(tmp_path / "home")
+    assert reopened.retriever.lexical(ROSSELKHOZBANK, depth=3)[0].article_id == A004
+    assert len(reopened.articles()) == 5
+
+
+def test_a_crash_between_the_chroma_write_and_the_lexical_write_is_repaired(tmp_path, monkeypatch, caplog):
+    pipeline = make_pipeline(tmp_path / "home")
+    pipeline.ingest([SEEDS], progress=False)
+    pipeline.remove_article(A004)
+
+    def crash(self, added, removed_ids, revision):
+        raise KeyboardInterrupt  # the process dies after Chroma took the article, before SQLite did
+
+    monkeypatch.setattr(LexicalIndex, "write", crash)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.ingest([SEEDS], progress=False)
+    monkeypatch.undo()
+
+    with caplog.at_level(logging.WARNING):
+        reopened = make_pipeline(tmp_path / "home")
+        hits = reopened.retriever.lexical(ROSSELKHOZBANK, depth=3)
+    assert hits and hits[0].article_id == A004
+    assert "out of step" in caplog.text and "chunks added" in caplog.text
+    assert reopened.store.lexical.ids() == reopened.store._chroma_ids()
+
+
+def test_an_index_built_by_another_analyser_version_is_rebuilt(tmp_path, monkeypatch):
+    make_pipeline(tmp_path / "home").ingest([SEEDS], progress=False)
+    monkeypatch.setattr(rag.lexical, "ANALYSER_VERSION", "next")
+    reopened = make_pipeline(tmp_path / "home")
+    assert reopened.retriever.lexical(ROSSELKHOZBANK, depth=3)[0].article_id == A004
+    assert reopened.store.lexical.ids() == reopened.store._chroma_ids()
