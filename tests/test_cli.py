@@ -31,6 +31,7 @@ def _closed_port() -> int:
         (["ask", "كم عدد الجنود؟"], {}, "The index is empty. Add articles first: `rag ingest seeds/`"),
         (["ingest", "no/such/folder"], {}, "does not exist"),
         (["remove", "nope"], {}, "No article 'nope' in the index"),
+        (["bench", "peer"], {}, "The index is empty. Run `rag ingest seeds/` first"),
     ],
 )
 def test_user_errors_are_one_clear_line(args, env, message):

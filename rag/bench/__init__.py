@@ -5,7 +5,7 @@ ratio, because this machine is shared and absolute times drift.
 """
 from __future__ import annotations
 
-BENCHMARK_MODULES = ("rag.bench.index", "rag.bench.answer")
+BENCHMARK_MODULES = ("rag.bench.index", "rag.bench.answer", "rag.bench.peer")
 
 
 def register(commands, common) -> None:
