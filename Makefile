@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NATIVE_STAMP := $(VENV)/.native
 
 .PHONY: setup run chat test test-all browser clean
 
@@ -13,7 +14,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[embedded,ui,dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+# llama.cpp compiled for this CPU (about 7 minutes the first time on a machine, cached after;
+# RAG_NATIVE_BUILD=0 skips it and keeps the prebuilt wheel).
+$(NATIVE_STAMP): $(STAMP)
+	$(BIN)/python -m rag.backends.native
+	touch $(NATIVE_STAMP)
+
+setup: $(STAMP) $(NATIVE_STAMP)
 
 # Debian's Chromium for the browser tests (needs root or sudo; skipped when present).
 browser:

@@ -60,7 +60,10 @@ class EmbeddedChatModel:
 
     def status(self) -> str:
         if self._server is not None:
-            return f"{self.name}: loaded ({self.settings.threads} threads, context {self.settings.num_ctx} tokens)"
+            return (
+                f"{self.name}: loaded ({self.settings.threads} threads, context {self.settings.num_ctx} tokens, "
+                f"llama.cpp for {cpu_features()})"
+            )
         if importlib.util.find_spec("xllamacpp") is None:
             return f"{self.name}: xllamacpp is not installed ({INSTALL_HINT})"
         if self.settings.gguf_path and not Path(self.settings.gguf_path).expanduser().is_file():
@@ -93,6 +96,14 @@ class EmbeddedChatModel:
         return self._server
 
 
+def cpu_features() -> str:
+    """The widest vector instructions the installed llama.cpp was compiled for."""
+    import xllamacpp
+
+    info = xllamacpp.get_system_info()
+    return "AVX-512 (native build)" if "AVX512 = 1" in info else "AVX2 (prebuilt)"
+
+
 def _start_server(path: Path, settings: Settings):
     try:
         import xllamacpp
@@ -107,6 +118,9 @@ def _start_server(path: Path, settings: Settings):
     params.cpuparams_batch.n_threads = settings.threads
     params.verbosity = LLAMA_LOG_ERRORS_ONLY
     params.cache_ram_mib = 0  # no host-RAM prompt cache: cache_prompt is off anyway
+    # Weight repacking reads prompts slower on every build measured here and crashed in
+    # llama.cpp's AMX path on an Intel CPU (docs/benchmarks.md).
+    params.no_extra_bufts = True
     params.ui = False
     params.endpoint_slots = False
     params.endpoint_metrics = True
