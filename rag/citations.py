@@ -21,6 +21,7 @@ from rag.types import Citation, Passage, Sentence
 
 if TYPE_CHECKING:
     from rag.backends import Embedder
+    from rag.sentence_vectors import SentenceVectors
 
 Similarity = Callable[[str, str], float]
 
@@ -173,22 +174,19 @@ def _unit(vector: list[float]) -> np.ndarray:
     return array / norm if norm else array
 
 
-def e5_similarity(embedder: Embedder) -> Similarity:
+def e5_similarity(embedder: Embedder, passage_sentences: SentenceVectors) -> Similarity:
     """Cosine between the query embedding of a sentence and its closest passage sentence.
 
-    Scoring sentence by sentence keeps long passages from diluting the match.
+    Scoring sentence by sentence keeps long passages from diluting the match. The passage
+    sentences' vectors are mostly the ones stored at ingest.
     """
 
     @lru_cache(maxsize=4096)
     def sentence_vector(sentence: str) -> np.ndarray:
         return _unit(embedder.embed_queries([sentence])[0])
 
-    @lru_cache(maxsize=1024)
-    def passage_vectors(passage: str) -> np.ndarray:
-        pieces = [passage[start:end] for start, end in split_sentences(passage)] or [passage]
-        return np.stack([_unit(vector) for vector in embedder.embed_passages(pieces)])
-
     def similarity(sentence: str, passage: str) -> float:
-        return float(np.max(passage_vectors(passage) @ sentence_vector(sentence)))
+        pieces = [passage[start:end] for start, end in split_sentences(passage)] or [passage]
+        return float(np.max(passage_sentences.of(pieces) @ sentence_vector(sentence)))
 
     return similarity

@@ -11,13 +11,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from rag.arabic import split_sentences
 from rag.backends import Embedder
 from rag.chunk import article_hash, chunk_article
 from rag.clean import clean_article
 from rag.errors import InputError, RagError
+from rag.lexical import indexed_text
 from rag.load import find_article_files, read_article
 from rag.settings import Settings
-from rag.lexical import indexed_text
 from rag.store import ArticleChunks, ChunkStore
 
 BATCH_CHUNKS = 256  # chunks embedded and written together
@@ -124,8 +125,14 @@ class _Batch:
             (self.report.replaced if article.article_id in self.known else self.report.added).append(article.article_id)
 
     def _write(self, articles: list[ArticleChunks]) -> None:
-        texts = [indexed_text(chunk) for article in articles for chunk in article.chunks]
-        vectors = iter(self.embedder.embed_passages(texts))
+        """Embed every chunk, and every sentence for passage selection, in one call; then store them."""
+        chunks = [chunk for article in articles for chunk in article.chunks]
+        spans = [split_sentences(chunk.text) for chunk in chunks]
+        sentences = [chunk.text[start:end] for chunk, chunk_spans in zip(chunks, spans) for start, end in chunk_spans]
+        vectors = iter(self.embedder.embed_passages([indexed_text(chunk) for chunk in chunks] + sentences))
         for article in articles:
             article.embeddings = [next(vectors) for _ in article.chunks]
+        chunk_spans = iter(spans)
+        for article in articles:
+            article.sentences = [[(start, end, next(vectors)) for start, end in next(chunk_spans)] for _ in article.chunks]
         self.store.replace_articles(articles)

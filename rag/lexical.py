@@ -2,8 +2,9 @@
 
 One SQLite file holds, for every chunk in the vector store, its text and metadata (the
 catalog `rag sources` and ingest read), its analysed terms in an FTS5 table (BM25 is built
-into FTS5), and the consonant skeletons of those terms (whose document frequencies weigh a
-question's focus, see rag.answerability). It opens in milliseconds at any size and changes
+into FTS5), the consonant skeletons of those terms (whose document frequencies weigh a
+question's focus, see rag.answerability), and the embeddings of its sentences, computed at
+ingest so that choosing a question's passages embeds nothing but the question. It opens in milliseconds at any size and changes
 in transactions, chunk by chunk, so nothing is rebuilt when an article is added.
 
 It mirrors Chroma and never decides anything on its own: every write to the vector store
@@ -17,10 +18,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 from pathlib import Path
 
-from rag.arabic import analyze, term_keys
+from rag.arabic import analyze, skeleton
 from rag.types import Chunk
 
 # Bump when rag.arabic.analyze or answerability.skeleton changes what a text is indexed as:
@@ -49,6 +52,11 @@ CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks (article_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5 (tokens, tokenize = "ascii tokenchars '.'");
 CREATE VIRTUAL TABLE IF NOT EXISTS skeletons USING fts5 (keys, tokenize = "ascii tokenchars '.'", detail = none);
 CREATE VIRTUAL TABLE IF NOT EXISTS skeleton_counts USING fts5vocab (skeletons, 'row');
+-- start and end are offsets into the chunk's text; vector is float16
+CREATE TABLE IF NOT EXISTS sentence_vectors (
+    chunk_rowid INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sentence_vectors_by_chunk ON sentence_vectors (chunk_rowid);
 """
 
 
@@ -72,6 +80,9 @@ class StoredChunk:
     article_hash: str
     source: str
     ingested_at: float
+    # (start, end, embedding) of each sentence, offsets into chunk.text; empty when repaired
+    # from Chroma, which does not keep them: those sentences are embedded when first needed
+    sentences: list[tuple[int, int, list[float]]] = field(default_factory=list)
 
 
 def indexed_text(chunk: Chunk) -> str:
@@ -111,9 +122,14 @@ class LexicalIndex:
                     (chunk.id, chunk.article_id, chunk.headline, chunk.text, chunk.start, chunk.end, chunk.n_tokens,
                      stored.article_hash, stored.source, stored.ingested_at),
                 )
-                text = indexed_text(chunk)
-                self._db.execute("INSERT INTO terms (rowid, tokens) VALUES (?, ?)", (cursor.lastrowid, " ".join(analyze(text))))
-                self._db.execute("INSERT INTO skeletons (rowid, keys) VALUES (?, ?)", (cursor.lastrowid, " ".join(term_keys(text))))
+                rowid = cursor.lastrowid
+                terms = analyze(indexed_text(chunk))
+                self._db.execute("INSERT INTO terms (rowid, tokens) VALUES (?, ?)", (rowid, " ".join(terms)))
+                self._db.execute("INSERT INTO skeletons (rowid, keys) VALUES (?, ?)", (rowid, " ".join({skeleton(t) for t in terms})))
+                self._db.executemany(
+                    "INSERT INTO sentence_vectors (chunk_rowid, start, end, vector) VALUES (?, ?, ?, ?)",
+                    [(rowid, start, end, np.asarray(vector, dtype=np.float16).tobytes()) for start, end, vector in stored.sentences],
+                )
             self._set_meta("revision", revision)
             self._documents = None
 
@@ -126,10 +142,11 @@ class LexicalIndex:
                 marks = ",".join("?" * len(rowids))
                 for table in ("chunks", "terms", "skeletons"):
                     self._db.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", rowids)
+                self._db.execute(f"DELETE FROM sentence_vectors WHERE chunk_rowid IN ({marks})", rowids)
 
     def _clear(self) -> None:
         with self._transaction():
-            for table in ("chunks", "terms", "skeletons"):
+            for table in ("chunks", "terms", "skeletons", "sentence_vectors"):
                 self._db.execute(f"DELETE FROM {table}")
             self._set_meta("analyser", ANALYSER_VERSION)
             self._set_meta("revision", UNSYNCED)
@@ -176,6 +193,20 @@ class LexicalIndex:
                 ):
                     found[row[0]] = Chunk(*row)
         return [found[i] for i in ids if i in found]
+
+    def sentence_vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored embeddings of these chunks' sentences, by sentence text."""
+        found: dict[str, np.ndarray] = {}
+        marks = ",".join("?" * len(chunk_ids))
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT substr(c.text, s.start + 1, s.end - s.start), s.vector FROM sentence_vectors AS s"
+                f" JOIN chunks AS c ON c.rowid = s.chunk_rowid WHERE c.id IN ({marks})",
+                chunk_ids,
+            ).fetchall()
+        for text, vector in rows:
+            found[text] = np.frombuffer(vector, dtype=np.float16).astype(np.float32)
+        return found
 
     def all_chunks(self) -> list[Chunk]:
         with self._lock:

@@ -8,13 +8,18 @@ from __future__ import annotations
 import numpy as np
 
 from rag.arabic import content_terms, split_sentences
-from rag.backends import Embedder
 from rag.chunk import count_tokens
+from rag.sentence_vectors import SentenceVectors
 from rag.types import Hit, Passage
 
 
 def select_passages(
-    question: str, hits: list[Hit], embedder: Embedder, budget_tokens: int, per_hit: int = 2
+    question: str,
+    question_vector: list[float],
+    hits: list[Hit],
+    sentence_vectors: SentenceVectors,
+    budget_tokens: int,
+    per_hit: int = 2,
 ) -> list[Passage]:
     """The sentences of the retrieved chunks that best match the question, within the token budget.
 
@@ -32,7 +37,7 @@ def select_passages(
     if not candidates:
         return []
     texts = [hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start] for hit, start, end in candidates]
-    scores = _relevance(question, texts, embedder)
+    scores = _relevance(question, question_vector, texts, sentence_vectors)
     by_hit: dict[str, list[int]] = {}
     for i in sorted(range(len(candidates)), key=lambda i: -scores[i]):
         by_hit.setdefault(candidates[i][0].chunk.id, []).append(i)
@@ -59,13 +64,18 @@ def select_passages(
     ]
 
 
-def _relevance(question: str, sentences: list[str], embedder: Embedder) -> list[float]:
+def _relevance(question: str, question_vector: list[float], sentences: list[str], sentence_vectors: SentenceVectors) -> list[float]:
     """Cosine similarity of e5 embeddings, nudged by shared content words (exact names and numbers)."""
-    q = np.asarray(embedder.embed_queries([question])[0])
-    s = np.asarray(embedder.embed_passages(sentences))
-    dense = s @ q
+    q = np.asarray(question_vector, dtype=np.float32)
+    dense = sentence_vectors.of(sentences) @ (q / (np.linalg.norm(q) or 1.0))
     terms = content_terms(question)
     lexical = [len(terms & content_terms(t)) / len(terms) if terms else 0.0 for t in sentences]
     return [float(d) + 0.15 * l for d, l in zip(dense, lexical)]
 
 
+def by_article(passages: list[Passage]) -> list[tuple[str, list[int]]]:
+    """(headline, passage numbers) for each article the passages come from, in passage order."""
+    articles: dict[str, tuple[str, list[int]]] = {}
+    for passage in passages:
+        articles.setdefault(passage.article_id, (passage.headline, []))[1].append(passage.number)
+    return list(articles.values())

@@ -26,6 +26,7 @@ from rag.prompt import REWRITE_SCHEMA, answer_schema, build_messages, parse_rewr
 from rag.question import Question, analyse
 from rag.relevance import irrelevance
 from rag.retrieve import HybridRetriever, ranked_articles
+from rag.sentence_vectors import SentenceVectors
 from rag.settings import Settings
 from rag.store import ChunkStore
 from rag.types import Answer, Chunk, Hit, Passage, Sentence
@@ -35,10 +36,15 @@ History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
 
 @dataclass
 class AnswerUpdate:
-    """One step of a streamed answer: the text so far; the last one carries the checked Answer."""
+    """One step of a streamed answer: the text so far; the last one carries the checked Answer.
+
+    Before the model is asked, one update carries the passages it is about to read (and no
+    text), so the reader sees what is being read while the model reads it.
+    """
 
     text: str
     answer: Answer | None = None
+    passages: list[Passage] | None = None
 
 
 @dataclass
@@ -79,6 +85,7 @@ class Pipeline:
         self._embedder = embedder
         self._store: ChunkStore | None = None
         self._retriever: HybridRetriever | None = None
+        self._sentence_vectors: SentenceVectors | None = None
         self._similarity = None
 
     @property
@@ -139,15 +146,21 @@ class Pipeline:
         standalone = self._standalone(question, history) if history else question
         asked = analyse(standalone)
         retrieval_started = clock.s()
+        question_vector = self.embedder.embed_queries([standalone])[0]
         # Figures are looked for twice as deep as the passages: another article's figure ranks lower.
-        deeper = self.retrieve(standalone, 2 * self.settings.top_k)
+        deeper = self.retriever.retrieve(standalone, 2 * self.settings.top_k, vector=question_vector)
         hits = deeper[: self.settings.top_k]
         statistics = self.retriever.statistics
         # An English question's words cannot be looked up in Arabic articles: it skips this test.
         focus = coverage(asked, [_chunk_text(hit) for hit in hits], statistics) if asked.language == "ar" else None
         answerable = focus is None or focus.answerable
-        passages = select_passages(standalone, hits, self.embedder, self.settings.context_tokens) if answerable else []
+        passages = []
+        if answerable:
+            self.sentence_vectors.add(self.store.sentence_vectors([hit.chunk.id for hit in hits]))
+            passages = select_passages(standalone, question_vector, hits, self.sentence_vectors, self.settings.context_tokens)
         retrieval_ms = (clock.s() - retrieval_started) * 1000  # retrieval and passage selection, no model call
+        if passages:
+            yield AnswerUpdate("", passages=list(passages))  # a copy: figures may add passages later
 
         raw = yield from self._draft(standalone, passages, language, clock)
         draft = parse_draft(raw)
@@ -263,9 +276,15 @@ class Pipeline:
         return added
 
     @property
+    def sentence_vectors(self) -> SentenceVectors:
+        if self._sentence_vectors is None:
+            self._sentence_vectors = SentenceVectors(self.embedder)
+        return self._sentence_vectors
+
+    @property
     def similarity(self):
         if self._similarity is None:
-            self._similarity = e5_similarity(self.embedder)
+            self._similarity = e5_similarity(self.embedder, self.sentence_vectors)
         return self._similarity
 
     def _validate(self, question: str) -> str:

@@ -15,7 +15,7 @@ import logging
 import re
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -44,6 +44,7 @@ class ArticleChunks:
     embeddings: list[list[float]]
     article_hash: str
     source: str
+    sentences: list[list[tuple[int, int, list[float]]]] = field(default_factory=list)  # per chunk, see StoredChunk
 
     @property
     def article_id(self) -> str:
@@ -216,7 +217,11 @@ class ChunkStore:
             return
         old_ids = set().union(*(self.lexical.article_chunk_ids(a.article_id) for a in articles))
         now = time.time()
-        stored = [StoredChunk(c, a.article_hash, a.source, now) for a in articles for c in a.chunks]
+        stored = [
+            StoredChunk(chunk, a.article_hash, a.source, now, a.sentences[i] if a.sentences else [])
+            for a in articles
+            for i, chunk in enumerate(a.chunks)
+        ]
         vectors = [v for a in articles for v in a.embeddings]
         nodes = [_node(s, vector) for s, vector in zip(stored, vectors, strict=True) if s.chunk.id not in old_ids]
         revision = self._stamp()
@@ -252,6 +257,10 @@ class ChunkStore:
 
     def articles(self) -> list[ArticleRecord]:
         return self.lexical.articles()
+
+    def sentence_vectors(self, chunk_ids: list[str]):
+        """Embeddings of these chunks' sentences stored at ingest, by sentence text."""
+        return self.lexical.sentence_vectors(chunk_ids)
 
     def query(self, embedding: list[float], top_k: int) -> list[tuple[Chunk, float]]:
         if top_k < 1 or self.count() == 0:

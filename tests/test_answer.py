@@ -7,6 +7,7 @@ from rag.draft import parse_draft, render, restates_question, strip_passage_refe
 from rag.prompt import answer_schema
 from rag.clean import clean_article
 from rag.load import read_article
+from rag.pipeline import Pipeline
 from rag.types import SUPPORTED
 
 from conftest import SEEDS
@@ -84,6 +85,52 @@ def test_streaming_shows_growing_text_before_the_checked_answer(seeded_pipeline)
     assert len(drafts) > 3
     assert updates[-1].answer is not None
     assert all(s.verdict in (SUPPORTED, "unsupported", "uncited") for s in updates[-1].answer.sentences)
+
+
+class ScriptedChatModel:
+    """Writes the same JSON reply to every prompt, a few characters at a time, and keeps the prompts."""
+
+    name = "scripted"
+
+    def __init__(self, reply: str):
+        self.reply = reply
+        self.prompts = []
+
+    def stream(self, messages, *, schema=None, max_tokens=512, usage=None):
+        self.prompts.append(messages[-1].content)
+        for start in range(0, len(self.reply), 8):
+            yield self.reply[start : start + 8]
+
+    def status(self):
+        return f"{self.name}: ready"
+
+
+def scripted_pipeline(seeded_pipeline, reply: str) -> Pipeline:
+    """The seeded index and embedder, with a scripted chat model."""
+    pipeline = Pipeline(seeded_pipeline.settings, chat_model=ScriptedChatModel(reply), embedder=seeded_pipeline.embedder)
+    pipeline._store, pipeline._retriever = seeded_pipeline.store, seeded_pipeline.retriever
+    return pipeline
+
+
+def test_the_passages_being_read_are_streamed_first_before_the_model_is_asked(seeded_pipeline):
+    reply = {"found": True, "sentences": [{"text": "قُتل أو أصيب نحو 4000 جندي كوري شمالي.", "passages": [1]}]}
+    pipeline = scripted_pipeline(seeded_pipeline, json.dumps(reply, ensure_ascii=False))
+    updates = pipeline.ask_stream(QUESTION_4000)
+
+    first = next(updates)
+    assert first.passages and first.text == "" and first.answer is None
+    assert pipeline.chat_model.prompts == [], "the passages are shown before the model is asked"
+    rest = list(updates)
+    assert all(f"[{p.number}] {p.text}" in pipeline.chat_model.prompts[0] for p in first.passages), "the passages the model reads"
+    assert rest[0].text and all(u.passages is None for u in rest)
+    assert rest[-1].answer.passages[: len(first.passages)] == first.passages
+
+
+def test_a_question_declined_before_the_model_is_asked_streams_only_its_answer(seeded_pipeline):
+    pipeline = scripted_pipeline(seeded_pipeline, "{}")
+    updates = list(pipeline.ask_stream("من فاز بكأس العالم لكرة القدم 2022؟"))
+    assert [u.answer.abstained for u in updates] == [True]
+    assert pipeline.chat_model.prompts == []
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ import pytest
 from conftest import SEEDS
 from rag.arabic import split_sentences
 from rag.citations import MIN_SIMILARITY, check_answer, check_sentence, e5_similarity, parse_cited_text
+from rag.sentence_vectors import SentenceVectors
 from rag.types import SUPPORTED, UNCITED, UNSUPPORTED, Passage
 
 SEED_SENTENCES = [
@@ -151,7 +152,7 @@ def embedder():
 
 @pytest.fixture(scope="module")
 def similarity(embedder):
-    return e5_similarity(embedder)
+    return e5_similarity(embedder, SentenceVectors(embedder))
 
 
 @pytest.mark.parametrize(

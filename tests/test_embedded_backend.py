@@ -242,7 +242,7 @@ def test_real_model_streams_json_that_matches_the_schema(chat_model):
     assert usage.prompt_tokens > 0
     assert usage.answer_tokens > 0
     assert usage.extra["finish_reason"] == "stop"
-    assert chat_model.status().endswith("loaded (2 threads, context 4096 tokens)")
+    assert "loaded (2 threads, context 4096 tokens, llama.cpp for AVX" in chat_model.status()
 
 
 @pytest.mark.slow
@@ -259,6 +259,20 @@ def test_same_prompt_gives_same_output(chat_model):
     second = "".join(chat_model.stream(QUESTION, schema=ANSWER_SCHEMA, max_tokens=60))
 
     assert first == second
+
+
+def test_a_shared_prompt_prefix_is_reused_and_the_answer_does_not_depend_on_what_came_before(chat_model):
+    system = ChatMessage(role="system", content="Answer from the passage in one short English sentence, as JSON.")
+    asked = [system, ChatMessage(role="user", content="Passage: 14,000 troops were sent.\nQuestion: How many troops?")]
+    other = [system, ChatMessage(role="user", content="Passage: The bank is Rosselkhozbank.\nQuestion: Which bank?")]
+    before = "".join(chat_model.stream(asked, schema=ANSWER_SCHEMA, max_tokens=40))
+    "".join(chat_model.stream(other, schema=ANSWER_SCHEMA, max_tokens=40))
+    usage = Generation()
+
+    after = "".join(chat_model.stream(asked, schema=ANSWER_SCHEMA, max_tokens=40, usage=usage))
+
+    assert after == before
+    assert usage.extra["timings"]["cache_n"] > 0, "the system prompt was read again"
 
 
 def test_concurrent_callers_queue_and_an_abandoned_stream_frees_the_model(chat_model):

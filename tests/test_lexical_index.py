@@ -79,3 +79,35 @@ def test_an_index_built_by_another_analyser_version_is_rebuilt(tmp_path, monkeyp
     reopened = make_pipeline(tmp_path / "home")
     assert reopened.retriever.lexical(ROSSELKHOZBANK, depth=3)[0].article_id == A004
     assert reopened.store.lexical.ids() == reopened.store._chroma_ids()
+
+
+def test_every_sentence_is_embedded_at_ingest(seeded_pipeline):
+    import numpy as np
+
+    from rag.arabic import split_sentences
+
+    chunk = seeded_pipeline.store.all_chunks()[3]
+    stored = seeded_pipeline.store.sentence_vectors([chunk.id])
+    sentences = [chunk.text[start:end] for start, end in split_sentences(chunk.text)]
+    assert set(stored) == set(sentences)
+    fresh = np.asarray(seeded_pipeline.embedder.embed_passages(sentences[:2]))
+    for sentence, vector in zip(sentences, fresh):
+        assert float(stored[sentence] @ vector) > 0.999  # float16 on disk, the same vector
+
+
+def test_choosing_passages_embeds_nothing_but_the_question(seeded_pipeline, monkeypatch):
+    from rag.passages import select_passages
+    from rag.sentence_vectors import SentenceVectors
+
+    question = "كم صاروخاً من طراز ستورم شادو استهدف مقر القيادة في قرية مارينو؟"
+    vector = seeded_pipeline.embedder.embed_queries([question])[0]
+    hits = seeded_pipeline.retrieve(question)
+    sentence_vectors = SentenceVectors(seeded_pipeline.embedder)
+    sentence_vectors.add(seeded_pipeline.store.sentence_vectors([hit.chunk.id for hit in hits]))
+
+    def no_embedding(texts):
+        raise AssertionError(f"embedded at question time: {texts}")
+
+    monkeypatch.setattr(seeded_pipeline.embedder, "embed_passages", no_embedding)
+    passages = select_passages(question, vector, hits, sentence_vectors, seeded_pipeline.settings.context_tokens)
+    assert any("ستورم شادو" in p.text for p in passages)

@@ -37,7 +37,9 @@ def _answer_citing(pipeline, question, needle):
     """A model reply that states the passage containing `needle` and cites it."""
     from rag.passages import select_passages
 
-    passages = select_passages(question, pipeline.retrieve(question), pipeline.embedder, pipeline.settings.context_tokens)
+    vector = pipeline.embedder.embed_queries([question])[0]
+    hits = pipeline.retrieve(question)
+    passages = select_passages(question, vector, hits, pipeline.sentence_vectors, pipeline.settings.context_tokens)
     passage = next(p for p in passages if needle in p.text)
     return json.dumps({"found": True, "sentences": [{"text": passage.text, "passages": [passage.number]}]}, ensure_ascii=False)
 

@@ -28,9 +28,11 @@ LLAMA_LOG_ERRORS_ONLY = 1  # llama.cpp verbosity: 0 output, 1 error, 2 warning, 
 class EmbeddedChatModel:
     """A GGUF chat model run by llama.cpp's server engine inside this process.
 
-    Requests are serialized with a lock: one slot, one generation at a time.
-    The prompt cache is off so the same prompt always gives the same answer
-    (reused KV entries need not be bit-identical to freshly computed ones).
+    Requests are serialized with a lock: one slot, one generation at a time. The slot keeps
+    the last prompt's KV cache, and a new prompt reuses its common prefix (the system prompt
+    and the passages label, about 100 tokens), so that part is not read again. The answer
+    does not depend on what was asked before: a token's keys and values do not depend on
+    the batch it was computed in (tests/test_embedded_backend.py checks this).
     """
 
     def __init__(self, settings: Settings):
@@ -78,7 +80,7 @@ class EmbeddedChatModel:
             "max_tokens": max_tokens,
             "temperature": self.settings.temperature,
             "seed": self.settings.seed,
-            "cache_prompt": False,
+            "cache_prompt": True,
             "stream": True,
             "stream_options": {"include_usage": True},
         }
@@ -117,7 +119,7 @@ def _start_server(path: Path, settings: Settings):
     params.cpuparams.n_threads = settings.threads
     params.cpuparams_batch.n_threads = settings.threads
     params.verbosity = LLAMA_LOG_ERRORS_ONLY
-    params.cache_ram_mib = 0  # no host-RAM prompt cache: cache_prompt is off anyway
+    params.cache_ram_mib = 0  # no host-RAM cache of older prompts: only the slot's last prompt is reused
     # Weight repacking reads prompts slower on every build measured here and crashed in
     # llama.cpp's AMX path on an Intel CPU (docs/benchmarks.md).
     params.no_extra_bufts = True

@@ -11,7 +11,6 @@ our median total time <= 0.6x the peer's.
 """
 from __future__ import annotations
 
-import os
 import re
 import statistics
 import tempfile
@@ -36,7 +35,7 @@ from tqdm import tqdm
 
 from rag.arabic import detect_language
 from rag.backends import ChatModel, Embedder, Generation
-from rag.bench.common import bench_pipeline, print_result
+from rag.bench.common import bench_pipeline, machine, print_result
 from rag.clean import clean_article
 from rag.errors import InputError, StoreError
 from rag.eval import gold as goldsets
@@ -315,17 +314,4 @@ def report(items: list[GoldItem], rows: list[dict], pipeline, peer: dict) -> dic
         "target": f"ours median total <= {TARGET_TOTAL_RATIO}x the peer's",
         "target_met": total_ratio <= TARGET_TOTAL_RATIO,
         "per_question": rows,
-    }
-
-
-def machine() -> dict:
-    """What the times were measured on: they only compare within one run on one machine."""
-    cpuinfo = Path("/proc/cpuinfo")
-    lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
-    fields = dict(line.split(":", 1) for line in lines if ":" in line)  # the last processor's; all are alike
-    fields = {key.strip(): value.strip() for key, value in fields.items()}
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu_model": fields.get("model name", "unknown"),
-        "avx_flags": sorted(flag for flag in fields.get("flags", "").split() if flag.startswith("avx")),
     }
