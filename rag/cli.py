@@ -117,10 +117,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _stream_to_terminal(pipeline, question: str, history: list) -> object:
-    """Show the draft as the model writes it (on a terminal), then return the checked Answer."""
+    """Show the passages being read and the draft as the model writes it (on a terminal),
+    then return the checked Answer."""
     live = sys.stdout.isatty()
     shown = ""
     for update in pipeline.ask_stream(question, history):
+        if update.passages is not None:
+            if live:
+                print(reading_line(update.passages), flush=True)
+            continue
         if update.answer is not None:
             if live and shown:
                 print("\n")
@@ -133,6 +138,15 @@ def _stream_to_terminal(pipeline, question: str, history: list) -> object:
             sys.stdout.flush()
             shown = update.text
     raise RagError("The model stopped without an answer.")
+
+
+def reading_line(passages) -> str:
+    """The passages the model is about to read, by article: "Reading: [1][3] headline · [2] headline"."""
+    from rag.passages import by_article
+
+    return "Reading: " + " · ".join(
+        "".join(f"[{n}]" for n in numbers) + f" {headline}" for headline, numbers in by_article(passages)
+    )
 
 
 def print_answer(answer) -> None:

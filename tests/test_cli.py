@@ -72,6 +72,18 @@ def test_a_refused_file_leaves_the_index_as_it_was(tmp_path):
     assert run("sources").stdout == before
 
 
+def test_the_passages_being_read_are_one_line_by_article():
+    from rag.cli import reading_line
+    from rag.types import Passage
+
+    passages = [
+        Passage(1, "a", "Troops deployed", "…", 0, 10, "c1"),
+        Passage(2, "b", "Russia thanks the troops", "…", 0, 10, "c2"),
+        Passage(3, "a", "Troops deployed", "…", 20, 30, "c3"),
+    ]
+    assert reading_line(passages) == "Reading: [1][3] Troops deployed · [2] Russia thanks the troops"
+
+
 def test_sources_lists_the_articles_with_chunk_counts():
     assert run("ingest", str(SEEDS)).returncode == 0
     out = run("sources").stdout

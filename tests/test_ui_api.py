@@ -1,8 +1,10 @@
 """The chat UI without a browser: the HTML rendering (pure functions) and the app driven by gradio_client."""
+import itertools
 import json
 import re
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -10,6 +12,7 @@ from rag.errors import StoreError
 from rag.pipeline import AnswerUpdate
 from rag.types import Answer, Citation, Passage, Sentence
 from ui import chat
+from ui.app import QUEUE_POLL_SECONDS, build_app
 from ui.controls import SharedPipeline, status_html
 from ui.feedback import feedback_path, record_feedback
 from ui.render import answer_html, draft_html, error_html, question_html
@@ -73,7 +76,8 @@ def test_article_text_and_model_output_are_escaped():
     assert "<script" not in html and "<img" not in html
     assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;" in html
-    for text in (draft_html(f"{SCRIPT} [1]", "ar"), question_html(IMG), error_html(SCRIPT)):
+    reading = draft_html("", "ar", [passage(1, f"نص {SCRIPT}", headline=f"عنوان {IMG}")])
+    for text in (draft_html(f"{SCRIPT} [1]", "ar"), reading, question_html(IMG), error_html(SCRIPT)):
         assert "<script" not in text and "<img" not in text
 
 
@@ -101,6 +105,22 @@ def test_a_draft_shows_citation_markers_as_inert_badges():
     html = draft_html("قُتل نحو 4000 جندي. [1] وأرسلت", "ar")
     assert '<sup class="cite pending">1</sup>' in html and "href" not in html
     assert 'class="msg answer draft" dir="rtl"' in html
+
+
+def test_a_draft_lists_the_passages_being_read_by_article_with_their_text_on_hover():
+    passages = [
+        passage(1, "قُتل أو أصيب حوالي 4,000 من الجنود."),
+        passage(2, "أرسلت 3,000 جندي إضافي.", headline="روسيا تشكر القوات", article_id="004_823c1a8cc44a7092"),
+        passage(3, "وصل الجنود في الخريف."),
+    ]
+    html = draft_html("", "ar", passages)
+    assert 'class="msg answer draft" dir="rtl"' in html and "يقرأ المقاطع (3)" in html
+    first, second = re.findall(r"<li .*?</li>", html, re.DOTALL)
+    assert '<sup class="cite pending">1</sup><sup class="cite pending">3</sup> ' in first
+    assert "كوريا الشمالية تؤكد نشر قواتها" in first and "[1] قُتل أو أصيب" in first and "[3] وصل الجنود" in first
+    assert '<sup class="cite pending">2</sup> ' in second and "روسيا تشكر القوات" in second
+    assert "Reading the passages (3)" in draft_html("", "en", passages)
+    assert 'class="reading"' not in draft_html("قُتل", "ar"), "no passages, no list"
 
 
 def test_the_source_shows_the_passage_within_its_chunk_context():
@@ -195,6 +215,51 @@ def test_stop_ends_the_answer_as_stopped_and_keeps_it_out_of_the_history():
     assert len(turns) == 1 and chat.history(turns) == []
 
 
+class ScriptedPipeline:
+    """Stands in for a pipeline: the passages it reads, the words as the model writes them, the answer."""
+
+    store = SimpleNamespace(chunks=lambda ids: [])  # no chunk context around the passages
+
+    def __init__(self, answer):
+        self.answer = answer
+
+    def ask_stream(self, question, history):
+        yield AnswerUpdate("", passages=self.answer.passages)
+        words = self.answer.text.split()
+        for n in range(1, len(words) + 1):
+            yield AnswerUpdate(" ".join(words[:n]))
+        yield AnswerUpdate(self.answer.text, self.answer)
+
+
+def shown_answers(pipeline, clock):
+    """The answer message of every chat state `respond` sends."""
+    return [state[0][-1]["content"] for state in chat.respond(pipeline, QUESTION_4000, [], threading.Event(), clock) if state]
+
+
+def test_the_passages_being_read_are_streamed_first_and_later_words_wait_their_turn():
+    answer = arabic_answer()
+    asked, reading, first_words, answered = shown_answers(ScriptedPipeline(answer), clock=lambda: 0.0)
+    assert 'class="reading"' not in asked
+    assert 'class="reading"' in reading and "كوريا الشمالية تؤكد نشر قواتها" in reading
+    assert re.search(r"<p><span class=\"cursor\">", reading), "no words yet"
+    assert "<p>قُتل<span" in first_words and 'class="reading"' in first_words, "the first word at once, under it the passages"
+    assert 'class="reading"' not in answered and '<details class="sources">' in answered
+
+
+def test_words_written_slower_than_the_draft_interval_are_each_shown():
+    answer = arabic_answer()
+    ticks = itertools.count(step=chat.DRAFT_SECONDS)
+    shown = shown_answers(ScriptedPipeline(answer), clock=lambda: next(ticks))
+    assert len(shown) == 3 + len(answer.text.split()), "the question, the passages, every draft, the answer"
+
+
+def test_the_chat_shows_its_own_progress_and_gradio_s_queue_does_not_poll_every_millisecond(rag_home):
+    demo = build_app(make_pipeline(rag_home))
+    progress = {d["api_name"]: d["show_progress"] for d in demo.config["dependencies"] if d.get("api_name")}
+    assert progress["ask"] == "hidden" and progress["clear"] == "hidden"
+    assert demo._queue.sleep_when_free == QUEUE_POLL_SECONDS >= 0.05
+
+
 def test_an_error_in_the_worker_reaches_the_chat():
     def failing():
         raise StoreError("The index is empty.")
@@ -225,14 +290,19 @@ def html_of(message: dict) -> str:
 def test_the_chat_api_answers_an_arabic_question_with_a_supported_citation(app_url):
     from gradio_client import Client
 
-    client = Client(app_url, verbose=False)
-    _, messages = client.predict(QUESTION_4000, api_name="/ask")
+    job = Client(app_url, verbose=False).submit(QUESTION_4000, api_name="/ask")
+    _, messages = job.result()
     assert [m["role"] for m in messages] == ["user", "assistant"]
     html = html_of(messages[1])
     assert 'dir="rtl"' in html
     assert re.search(r'<a class="cite supported" href="#src-\w+-\d+"', html), html
     assert re.search(r'<li id="src-\w+-\d+" class="source (supported|mixed)">', html)
     assert "✓" in html and "4" in html
+
+    drafts = [html_of(m[1]) for _, m in job.outputs() if isinstance(m, list) and len(m) == 2 and "draft" in html_of(m[1])]
+    reading = next(i for i, draft in enumerate(drafts) if 'class="reading"' in draft)
+    worded = next(i for i, draft in enumerate(drafts) if re.search(r"<p>[^<]", draft))
+    assert reading < worded, "the passages being read are shown before the first words"
 
 
 def test_bad_uploads_are_refused_and_the_index_stays_intact(app_url, seeded_pipeline, tmp_path):

@@ -29,6 +29,15 @@ THEME = gr.themes.Soft(
     font_mono=["ui-monospace", "monospace"],
 )
 PIPELINE_QUEUE = {"concurrency_id": "pipeline", "concurrency_limit": 1}
+# The chat shows its own progress: the passages being read, then the words. Gradio's
+# overlay would animate the outputs for the whole answer (a pulsing border, a timer
+# redrawn every frame), and those repaints take CPU from the model on two cores.
+QUIET = {"show_progress": "hidden"}
+# Gradio's queue looks for new events every 1 ms and for progress every 10 ms, idle or
+# not: ~1100 wakeups a second that each take a core from llama.cpp while it reads the
+# prompt. 50 ms (Gradio's own value on Windows) is still unnoticeable after Enter.
+QUEUE_POLL_SECONDS = 0.05
+PROGRESS_POLL_SECONDS = 0.1
 NO_CHANGE = (gr.skip(), gr.skip(), gr.skip())
 RATINGS = {True: "up", False: "down"}
 MAX_UPLOAD = "20mb"  # Gradio refuses bigger uploads outright; up to this, ingest explains its own 5 MiB limit
@@ -141,20 +150,22 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
         chat_outputs = [question, chatbot, turns]
         answering = gr.on(
             [question.submit, retry_button.click], answer, [question, turns], chat_outputs,
-            api_name="ask", **PIPELINE_QUEUE,
+            api_name="ask", **PIPELINE_QUEUE, **QUIET,
         )
         # The first answer loads the model; the status line says so.
-        answering.then(lambda: status_html(shared.pipeline), None, status, api_visibility="private", **PIPELINE_QUEUE)
+        answering.then(
+            lambda: status_html(shared.pipeline), None, status, api_visibility="private", **PIPELINE_QUEUE, **QUIET
+        )
         # Stop is a flag the answer itself checks: it ends with "(stopped)" and the next click is never lost.
         stop_button.click(stop_answer, None, None, queue=False, api_name="stop")
         gr.on(
             [clear_button.click, chatbot.clear], lambda: ("", [], []), None, chat_outputs,
-            cancels=[answering], api_name="clear",
+            cancels=[answering], api_name="clear", **QUIET,
         )
         chatbot.like(rate, [turns], None, api_visibility="private")
 
         listing = [status, table, remove_choice]
-        demo.load(refresh, None, listing, api_name="status", **PIPELINE_QUEUE)
+        demo.load(refresh, None, listing, api_name="status", **PIPELINE_QUEUE, **QUIET)
         apply_button.click(
             apply_settings, [backend, ollama_model, top_k, temperature], [settings_message, status],
             api_name="apply_settings", **PIPELINE_QUEUE,
@@ -166,6 +177,8 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
             remove_article, [remove_choice], [articles_message], api_name="remove_article", **PIPELINE_QUEUE
         ).then(refresh, None, listing, **PIPELINE_QUEUE)
     demo.queue(default_concurrency_limit=1)
+    demo._queue.sleep_when_free = QUEUE_POLL_SECONDS
+    demo._queue.progress_update_sleep_when_free = PROGRESS_POLL_SECONDS
     return demo
 
 

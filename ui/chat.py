@@ -3,12 +3,18 @@
 The answer is computed in a worker thread and the stream polls it, so Stop takes
 effect within POLL_SECONDS even while the model is still reading the prompt; the
 worker then ends at the model's next step.
+
+The passages being read, the first words and the checked answer reach the page at
+once; the words after the first at most every DRAFT_SECONDS. Every update is the
+whole conversation, post-processed, diffed and sent by Gradio, then re-rendered by
+the browser: once per token, that work took CPU from the model writing the answer.
 """
 from __future__ import annotations
 
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -25,6 +31,7 @@ log = logging.getLogger(__name__)
 Messages = list[dict]
 Update = tuple[Messages, list["Turn"]]
 POLL_SECONDS = 0.25
+DRAFT_SECONDS = 0.25
 _DONE = object()
 
 
@@ -36,6 +43,7 @@ class Turn:
     language: str
     html: str
     draft: str = ""  # streamed text so far
+    passages: tuple[Passage, ...] = ()  # what the model is reading, shown under the draft
     answer: Answer | None = None  # set once the answer is checked
 
 
@@ -81,7 +89,9 @@ class StopFlags:
             flag.set()
 
 
-def respond(pipeline: Pipeline, question: str, turns: list[Turn], stop: threading.Event) -> Iterator[Update | None]:
+def respond(
+    pipeline: Pipeline, question: str, turns: list[Turn], stop: threading.Event, clock=time.monotonic
+) -> Iterator[Update | None]:
     """Add a turn for `question` and stream its answer into it; problems become a message in the chat.
 
     Yields None while there is nothing new to show. Once `stop` is set the answer so far
@@ -96,6 +106,7 @@ def respond(pipeline: Pipeline, question: str, turns: list[Turn], stop: threadin
     past = history(turns)
     turns = [*turns, turn]
     yield messages(turns), turns
+    shown, shown_at = turn, clock()
     try:
         with closing(in_background(pipeline.ask_stream(question, past))) as updates:
             for update in updates:
@@ -103,17 +114,14 @@ def respond(pipeline: Pipeline, question: str, turns: list[Turn], stop: threadin
                     turns = [*turns[:-1], replace(turn, html=stopped_html(turn.draft, language))]
                     yield messages(turns), turns
                     return
-                if update is None:
+                if update is not None:
+                    turn = advanced(pipeline, turn, update)
+                if turn is not shown and (urgent(update, shown) or clock() - shown_at >= DRAFT_SECONDS):
+                    turns = [*turns[:-1], turn]
+                    yield messages(turns), turns
+                    shown, shown_at = turn, clock()
+                elif update is None:
                     yield None
-                    continue
-                if update.answer is None:
-                    turn = replace(turn, draft=update.text, html=draft_html(update.text, language))
-                else:
-                    answer = update.answer
-                    contexts = passage_contexts(pipeline, answer.passages)
-                    turn = replace(turn, answer=answer, html=answer_html(answer, uuid.uuid4().hex[:8], contexts))
-                turns = [*turns[:-1], turn]
-                yield messages(turns), turns
     except RagError as exc:
         turns = [*turns[:-1], replace(turn, html=error_html(str(exc)))]
         yield messages(turns), turns
@@ -122,6 +130,21 @@ def respond(pipeline: Pipeline, question: str, turns: list[Turn], stop: threadin
         message = f"Something went wrong while answering ({type(exc).__name__}: {exc}). The server log has the details."
         turns = [*turns[:-1], replace(turn, html=error_html(message))]
         yield messages(turns), turns
+
+
+def advanced(pipeline: Pipeline, turn: Turn, update: AnswerUpdate) -> Turn:
+    """The turn as `update` leaves it: reading its passages, with more of the draft, or answered."""
+    if update.answer is not None:
+        contexts = passage_contexts(pipeline, update.answer.passages)
+        return replace(turn, answer=update.answer, html=answer_html(update.answer, uuid.uuid4().hex[:8], contexts))
+    if update.passages is not None:
+        return replace(turn, passages=tuple(update.passages), html=draft_html(turn.draft, turn.language, update.passages))
+    return replace(turn, draft=update.text, html=draft_html(update.text, turn.language, turn.passages))
+
+
+def urgent(update: AnswerUpdate | None, shown: Turn) -> bool:
+    """The passages, the first words and the checked answer are sent at once; later words can wait."""
+    return update is not None and (update.answer is not None or update.passages is not None or not shown.draft)
 
 
 def retry(pipeline: Pipeline, turns: list[Turn], stop: threading.Event) -> Iterator[Update | None]:

@@ -1,4 +1,9 @@
-"""The page's own CSS and the one script it needs: a citation badge opens and shows its source."""
+"""The page's own CSS and the one script it needs: a citation badge opens and shows its source.
+
+Nothing on the page moves while an answer is being written (no spinner, no pulsing
+border, the ▍ cursor does not blink): on a two-core machine every repainted frame is
+CPU the model does not get, and llama.cpp's two threads wait for each other at every step.
+"""
 
 CSS = """
 .msg p { margin: 0 0 .4em; line-height: 1.7; }
@@ -22,6 +27,9 @@ CSS = """
 .msg.abstained .mark { color: #4a7bd0; font-style: normal; }
 .msg.error { color: #d04a35; }
 .msg .cursor { opacity: .5; }
+.reading { margin-top: .3em; font-size: .85em; color: var(--body-text-color-subdued); }
+.reading-list { list-style: none; padding: 0; margin: .2em 0 0; }
+.reading-list li { margin: 0 0 .15em; cursor: help; }
 .msg .stopped-note, .where, .msg .meta, .status { color: var(--body-text-color-subdued); }
 .where, .msg .meta { font-size: .8em; }
 .status { font-size: .9em; }

@@ -2,21 +2,24 @@
 
 Every message is wrapped in a div with its own `dir`, so Arabic and English turns
 sit side by side in one conversation. A citation badge links to its passage in
-the sources block under the answer (`#src-<message id>-<n>`).
+the sources block under the answer (`#src-<message id>-<n>`); while the answer is
+written, the passages the model reads are listed under the draft.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
 
 from rag.arabic import detect_language
+from rag.passages import by_article
 from rag.types import SUPPORTED, UNCITED, Answer, Citation, Passage, Sentence
 
 LABELS = {
     "en": {
         "sources": "Sources",
         "searched": "Passages searched",
+        "reading": "Reading the passages",
         "supported": "supported",
         "unsupported": "not supported",
         "mixed": "partly supported",
@@ -32,6 +35,7 @@ LABELS = {
     "ar": {
         "sources": "المصادر",
         "searched": "المقاطع التي بُحث فيها",
+        "reading": "يقرأ المقاطع",
         "supported": "مدعوم",
         "unsupported": "غير مدعوم",
         "mixed": "مدعوم جزئيًا",
@@ -61,9 +65,26 @@ def question_html(question: str) -> str:
     return _message(f"<p>{escape(question)}</p>", detect_language(question), "msg question")
 
 
-def draft_html(text: str, language: str) -> str:
-    """The answer while it streams: its [n] markers are inert badges until the answer is checked."""
-    return _message(f'<p>{_unchecked(text)}<span class="cursor">▍</span></p>', language, "msg answer draft")
+def draft_html(text: str, language: str, passages: Sequence[Passage] = ()) -> str:
+    """The answer while it streams: its [n] markers are inert badges until the answer is checked;
+    under it, the headlines of the passages the model is reading (each passage's text on hover)."""
+    body = f'<p>{_unchecked(text)}<span class="cursor">▍</span></p>{_reading_html(passages, language)}'
+    return _message(body, language, "msg answer draft")
+
+
+def _reading_html(passages: Sequence[Passage], language: str) -> str:
+    if not passages:
+        return ""
+    texts = {p.number: p.text for p in passages}
+    items = "".join(_reading_item(headline, numbers, texts) for headline, numbers in by_article(list(passages)))
+    label = f'{LABELS[language]["reading"]} ({len(passages)})'
+    return f'<div class="reading"><span class="reading-label">{label}</span><ul class="reading-list">{items}</ul></div>'
+
+
+def _reading_item(headline: str, numbers: list[int], texts: Mapping[int, str]) -> str:
+    badges = "".join(f'<sup class="cite pending">{n}</sup>' for n in numbers)
+    tooltip = escape("\n".join(f"[{n}] {texts[n]}" for n in numbers))
+    return f'<li title="{tooltip}">{badges} <span class="headline" dir="auto">{escape(headline)}</span></li>'
 
 
 def stopped_html(text: str, language: str) -> str:
