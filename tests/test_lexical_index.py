@@ -111,3 +111,19 @@ def test_choosing_passages_embeds_nothing_but_the_question(seeded_pipeline, monk
     monkeypatch.setattr(seeded_pipeline.embedder, "embed_passages", no_embedding)
     passages = select_passages(question, vector, hits, sentence_vectors, seeded_pipeline.settings.context_tokens)
     assert any("ستورم شادو" in p.text for p in passages)
+
+
+def test_terms_in_most_chunks_of_a_large_index_are_left_out_of_the_query(monkeypatch):
+    monkeypatch.setattr(rag.lexical, "MIN_COMMON", 2)
+    index = LexicalIndex(":memory:")
+    texts = ["روسيا تقصف", "روسيا تفاوض", "روسيا ترسل", "روسيا وكوريا", "روسلخوزبنك بنك زراعي"]
+    index.write([_chunk(i, text) for i, text in enumerate(texts)], [], revision="r1")
+    assert index._worth_scoring(analyze("روسيا روسلخوزبنك")) == analyze("روسلخوزبنك")
+    assert index._worth_scoring(analyze("روسيا")) == analyze("روسيا"), "a query of common terms keeps them"
+    assert index._worth_scoring(analyze("باريس")) == []
+
+
+def test_a_small_index_scores_every_term():
+    index = LexicalIndex(":memory:")
+    index.write([_chunk(i, f"روسيا {i}") for i in range(5)], [], revision="r1")
+    assert index._worth_scoring(analyze("روسيا")) == analyze("روسيا")
