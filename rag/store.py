@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 _PAGE = 1000
 REVISION_KEY = "revision"  # collection metadata: the write the collection last saw
+# 2: every write stamps a revision, and ingest stores sentence embeddings beside the chunks.
+# An index of another layout is refused until rebuilt.
+INDEX_LAYOUT = 2
 
 
 @dataclass
@@ -64,6 +67,7 @@ def index_signature(settings: Settings, embedder_name: str, dimension: int) -> d
     from rag.chunk import TOKENIZER
 
     return {
+        "layout": INDEX_LAYOUT,
         "embedder": embedder_name,
         "dimension": dimension,
         "tokenizer": TOKENIZER,

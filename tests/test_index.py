@@ -119,6 +119,16 @@ def test_an_index_built_differently_is_refused(tmp_path, seeds_copy):
     assert all(c.n_tokens <= 120 for c in rebuilt.store.all_chunks())
 
 
+def test_an_index_of_the_previous_layout_is_refused_until_rebuilt(tmp_path, seeds_copy):
+    """Built before sentence embeddings were stored: answering from it would embed them at every question."""
+    pipeline = make_pipeline(tmp_path / "home")
+    pipeline.ingest([seeds_copy], progress=False)
+    collection = pipeline.store.collection
+    collection.modify(metadata={k: v for k, v in collection.metadata.items() if k != "layout" and not k.startswith("hnsw:")})
+    with pytest.raises(StoreError, match=r"layout: index has None.*rag ingest --rebuild"):
+        make_pipeline(tmp_path / "home").articles()
+
+
 def test_an_unwritable_index_folder_says_what_to_do(tmp_path):
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the home folder should be")
