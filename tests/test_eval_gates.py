@@ -60,3 +60,16 @@ def test_committed_baselines_are_well_formed(name):
     baseline = json.loads((BASELINES / name).read_text(encoding="utf-8"))
     assert baseline["tolerances"] and set(baseline["tolerances"]) <= set(baseline["metrics"])
     assert all(0 <= tolerance <= 0.1 for tolerance in baseline["tolerances"].values())
+
+
+def test_a_suite_index_built_differently_is_rebuilt_not_refused(rag_home):
+    from dataclasses import replace
+
+    from rag.eval.runner import open_index
+    from rag.settings import load_settings
+
+    settings, _ = load_settings({"home": str(rag_home), "chunk_tokens": 120})
+    open_index(settings, "seeds")
+    pipeline, index = open_index(replace(settings, chunk_tokens=200), "seeds")
+    assert index["ingest"].startswith("5 added") and index["articles"] == 5
+    assert pipeline.store.lexical.ids() == pipeline.store._chroma_ids()

@@ -23,7 +23,6 @@ from rag.eval.metrics import answer_scores, retrieval_scores, summarize
 from rag.pipeline import Pipeline
 from rag.retrieve import ranked_articles
 from rag.settings import Settings
-from rag.store import connect
 from rag.types import Answer
 
 RETRIEVAL, ANSWERS = "retrieval", "answers"
@@ -38,16 +37,16 @@ def open_index(settings: Settings, suite: str, *, progress: bool = False) -> tup
     pipeline = Pipeline(suite_settings(settings, suite))
     try:
         pipeline.store  # opening it checks how it was built
+        rebuild = False
     except StoreError:
-        # Built with other chunking or another embedder: it is only a cache, so start it again.
-        connect(pipeline.settings).delete_collection(pipeline.settings.collection)
+        rebuild = True  # built with other chunking, embedder or layout: it is only a cache, so start it again
     with tempfile.TemporaryDirectory(prefix=f"rag-eval-{suite}-") as folder:
         if suite in ("arcd", "arcd-absent"):
             goldsets.write_arcd_corpus(goldsets.ARCD_FILE, Path(folder), "all" if suite == "arcd" else "indexed")
             corpus = Path(folder)
         else:
             corpus = goldsets.SEEDS_DIR
-        report = pipeline.ingest([corpus], prune=True, progress=progress)
+        report = pipeline.ingest([corpus], prune=True, rebuild=rebuild, progress=progress)
     articles = pipeline.articles()
     return pipeline, {
         "collection": pipeline.settings.collection,
