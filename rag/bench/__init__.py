@@ -5,7 +5,7 @@ ratio, because this machine is shared and absolute times drift.
 """
 from __future__ import annotations
 
-BENCHMARK_MODULES = ("rag.bench.index", "rag.bench.answer", "rag.bench.peer", "rag.bench.scale")
+BENCHMARK_MODULES = ("rag.bench.index", "rag.bench.answer", "rag.bench.peer", "rag.bench.scale", "rag.bench.model")
 
 
 def register(commands, common) -> None:

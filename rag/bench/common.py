@@ -6,6 +6,8 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
 BENCH_QUESTIONS = [
     "كم عدد الجنود الكوريين الشماليين الذين قتلوا أو أصيبوا؟",
     "متى أعلنت وكالة الأنباء المركزية الكورية رسمياً قرار نشر القوات؟",

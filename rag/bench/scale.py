@@ -27,9 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.bench.common import BENCH_QUESTIONS, machine, print_result
+from rag.bench.common import BENCH_QUESTIONS, SEEDS, machine, print_result
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 PSEUDO_WORDS = 60_000
 REPLACED_SHARE = 0.25  # of a sentence's words, swapped for the article's own pseudo-words
 QUESTIONS = 60
