@@ -43,7 +43,7 @@ def cache_key(version: str) -> str:
     return f"{version}-{digest}"
 
 
-def installed_from(version: str) -> str:
+def installed_from() -> str:
     """Where the installed xllamacpp came from: a local wheel's path, or "" for the registry's."""
     direct = importlib.metadata.distribution(PACKAGE).read_text("direct_url.json")
     return json.loads(direct).get("url", "") if direct else ""
@@ -92,7 +92,7 @@ def main() -> int:
     wheel = next(folder.glob(f"{PACKAGE}-*.whl"), None) or build_wheel(version, folder, folder.parent / f"{folder.name}.log")
     if wheel is None:
         return 0
-    if installed_from(version) == wheel.resolve().as_uri():
+    if installed_from() == wheel.resolve().as_uri():
         print(f"native llama.cpp: in use ({wheel.name}, built for this CPU).")
         return 0
     pip_install(str(wheel))
