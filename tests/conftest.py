@@ -34,3 +34,83 @@ def seeded_pipeline(tmp_path_factory):
     pipeline = make_pipeline(tmp_path_factory.mktemp("seeded-home"))
     pipeline.ingest([SEEDS], progress=False)
     return pipeline
+
+
+# --- heavy reliability tests: run once per change to the code they cover -------------
+#
+# `@pytest.mark.heavy(covers=["rag/ingest.py", "rag/store.py"])` marks a test that takes
+# minutes. `make test` runs it when the covered files differ from the last time it passed
+# (recorded in tests/heavy-passes.json, which is committed), and skips it otherwise, so CI
+# runs it at least once for every change to that code. RAG_HEAVY=all runs every one.
+
+HEAVY_PASSES = Path(__file__).resolve().parent / "heavy-passes.json"
+
+
+def covered_digest(covers) -> str:
+    """sha256 over the covered files (globs relative to the repository), in a stable order."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for pattern in covers:
+        matches = sorted(ROOT.glob(pattern))
+        if not matches:
+            raise pytest.UsageError(f"heavy test covers {pattern!r}, which matches no file")
+        for path in matches:
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _heavy_passes() -> dict:
+    import json
+
+    return json.loads(HEAVY_PASSES.read_text()) if HEAVY_PASSES.exists() else {}
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "heavy(covers): a reliability test that takes minutes; runs when the files it covers changed since it last "
+        "passed (tests/heavy-passes.json), or always with RAG_HEAVY=all",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    passes = _heavy_passes()
+    run_all = os.environ.get("RAG_HEAVY") == "all"
+    for item in items:
+        marker = item.get_closest_marker("heavy")
+        if marker is None:
+            continue
+        digest = covered_digest(marker.kwargs["covers"])
+        item.stash[_HEAVY_DIGEST] = digest
+        if not run_all and passes.get(item.nodeid) == digest:
+            item.add_marker(pytest.mark.skip(
+                reason="heavy: passed on this exact code (tests/heavy-passes.json); RAG_HEAVY=all runs it again"
+            ))
+
+
+_HEAVY_DIGEST = pytest.StashKey[str]()
+
+
+def pytest_runtest_logreport(report):
+    """A heavy test that passed records the digest of the code it passed on."""
+    import json
+
+    if report.when != "call" or not report.passed or "heavy" not in report.keywords:
+        return
+    digest = _PASSED_DIGESTS.pop(report.nodeid, None)
+    if digest is None:
+        return
+    passes = _heavy_passes()
+    passes[report.nodeid] = digest
+    HEAVY_PASSES.write_text(json.dumps(dict(sorted(passes.items())), indent=2) + "\n")
+
+
+_PASSED_DIGESTS: dict[str, str] = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    if _HEAVY_DIGEST in item.stash:
+        _PASSED_DIGESTS[item.nodeid] = item.stash[_HEAVY_DIGEST]
+    yield
