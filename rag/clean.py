@@ -1,4 +1,5 @@
-"""Drop what is not the article: site boilerplate, bylines, stray section labels.
+"""Drop what is not the article: site boilerplate, bylines, stray section labels,
+and characters that could act on the model or hide text from the reader.
 
 The cleaned text starts with the headline line, so a citation can point into
 the headline too; every chunk offset refers to this cleaned text.
@@ -36,6 +37,27 @@ _SENTENCE_END = (".", "!", "?", "؟", "…", "”", '"', ":")
 _LABEL_MAX_WORDS = 8
 
 
+# Invisible characters that can hide or reorder text: zero-width spaces and joiners, word
+# joiners and invisible operators, the byte-order mark, bidi embeddings, overrides and
+# isolates, and Unicode tag characters (ASCII written invisibly). The LRM/RLM/ALM marks stay:
+# they only direct punctuation.
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u2069\U000e0000-\U000e007f]")
+# Control characters other than newline and tab (C0, DEL and C1).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Chat-template tokens such as <|im_start|> or <|endoftext|>: a tokenizer may read them as
+# the template's own markers. They are kept readable, as [im_start].
+_TEMPLATE_TOKEN = re.compile(r"<\|\s*([^<>|]{0,40}?)\s*\|>")
+
+
+def neutralise(text: str) -> str:
+    """Text from an article or a user, made inert for the model and honest on screen:
+    hidden and reordering characters and control characters removed, chat-template tokens
+    defused. Applied to articles at ingest and to every text a prompt is built from."""
+    text = _INVISIBLE.sub("", text)
+    text = _CONTROL.sub(lambda m: " " if m.group() in "\x0b\x0c\x1c\x1d\x1e\x85" else "", text)
+    return _TEMPLATE_TOKEN.sub(lambda m: f"[{m.group(1)}]", text)
+
+
 def is_boilerplate(line: str) -> bool:
     return bool(_BOILERPLATE_RE.search(normalize(line.strip())))
 
@@ -50,7 +72,7 @@ def is_stray_label(line: str) -> bool:
 
 def clean_article(article: Article) -> Article:
     """Return the article with boilerplate and labels removed; the headline is the first kept line."""
-    lines = [article.headline, *article.text.split("\n")]
+    lines = [neutralise(article.headline), *neutralise(article.text).split("\n")]
     kept = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in lines]
     kept = [line for line in kept if line and not is_boilerplate(line)]
     # A leading section label ("الأخبار العالمية") is not the headline when a

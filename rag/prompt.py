@@ -10,6 +10,7 @@ import re
 
 from llama_index.core.llms import ChatMessage, MessageRole
 
+from rag.clean import neutralise
 from rag.types import Passage
 
 _SYSTEM = {
@@ -61,7 +62,9 @@ def answer_schema(n_passages: int) -> dict:
 
 def build_messages(question: str, passages: list[Passage], language: str) -> list[ChatMessage]:
     passages_label, question_label = _LABELS[language]
-    listed = "\n".join(f"[{p.number}] {p.text}" for p in passages)
+    # Defused again here: an index written before neutralise existed, and the question itself.
+    listed = "\n".join(f"[{p.number}] {neutralise(p.text)}" for p in passages)
+    question = neutralise(question)
     return [
         ChatMessage(role=MessageRole.SYSTEM, content=_SYSTEM[language]),
         ChatMessage(role=MessageRole.USER, content=f"{passages_label}:\n{listed}\n\n{question_label}: {question}"),
@@ -85,12 +88,12 @@ def rewrite_messages(question: str, history: list[tuple[str, str]], max_chars: i
     """A short prompt: the last two turns, answers trimmed, then the follow-up question."""
     lines = []
     for user, assistant in history[-2:]:
-        lines.append(f"User: {user}")
-        lines.append(f"Assistant: {_CITATION_MARK.sub('', assistant)[:max_chars]}")
+        lines.append(f"User: {neutralise(user)}")
+        lines.append(f"Assistant: {neutralise(_CITATION_MARK.sub('', assistant))[:max_chars]}")
     conversation = "\n".join(lines)
     return [
         ChatMessage(role=MessageRole.SYSTEM, content=_REWRITE_SYSTEM),
-        ChatMessage(role=MessageRole.USER, content=f"{conversation}\n\nLast question: {question}"),
+        ChatMessage(role=MessageRole.USER, content=f"{conversation}\n\nLast question: {neutralise(question)}"),
     ]
 
 
