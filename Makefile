@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[embedded,ui,dev]'
+	$(BIN)/pip install --quiet -e '.[embedded,ui,plot,dev]'
 	touch $(STAMP)
 
 # llama.cpp compiled for this CPU (about 7 minutes the first time on a machine, cached after;

@@ -79,15 +79,32 @@ def _split_words(text: str, start: int, end: int, max_tokens: int) -> list[tuple
             pieces.append((piece_start, piece_end))
         piece_start, piece_end = w_start, w_end
         # A single "word" over budget (a URL, a run of symbols): cut it by characters.
-        while count_tokens(text[piece_start:piece_end]) > max_tokens:
-            cut = piece_start + 1
-            while cut < piece_end and count_tokens(text[piece_start : cut + 1]) <= max_tokens:
-                cut += 1
+        while (cut := _longest_fitting(text, piece_start, piece_end, max_tokens)) < piece_end:
             pieces.append((piece_start, cut))
             piece_start = cut
     if piece_start is not None and piece_start < piece_end:
         pieces.append((piece_start, piece_end))
     return pieces
+
+
+def _longest_fitting(text: str, start: int, end: int, max_tokens: int) -> int:
+    """The largest cut <= end with text[start:cut] within max_tokens (at least one character).
+
+    Found by doubling, then halving, the length tried: a word megabytes long (a file of one
+    unbroken line) is never tokenized whole, once per piece cut from it."""
+    fits, length = start + 1, max_tokens
+    while start + length < end and count_tokens(text[start : start + length]) <= max_tokens:
+        fits, length = start + length, 2 * length
+    if start + length >= end and count_tokens(text[start:end]) <= max_tokens:
+        return end
+    too_long = min(start + length, end)
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        if count_tokens(text[start:middle]) <= max_tokens:
+            fits = middle
+        else:
+            too_long = middle
+    return fits
 
 
 def _merge_small(text: str, pieces: list[tuple[int, int]], max_tokens: int) -> list[tuple[int, int]]:

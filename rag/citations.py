@@ -5,18 +5,23 @@ the passage covers the sentence: enough shared content words when both are in th
 same language; across languages, every name the English sentence writes must be a
 transliteration of a word of the passage (rag.names), and the embedding similarity
 must be high enough.
+
+A passage that speaks to the assistant (rag.instructions) supports nothing, and a sentence
+that carries a link or our own prompt's words that its passages do not hold is not shown.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from rag.arabic import content_terms, detect_language, extract_numbers, numbers_match, split_sentences
+from rag.instructions import is_instruction
 from rag.names import unmatched_names
+from rag.prompt import quotes_prompt
 from rag.types import Citation, Passage, Sentence
 
 if TYPE_CHECKING:
@@ -49,6 +54,8 @@ def _judge(
     text: str, passage: str, similarity: Similarity | None, min_overlap: float, min_similarity: float
 ) -> tuple[bool, str]:
     """(supported, reason) for one sentence against one passage."""
+    if is_instruction(passage):
+        return False, "the passage gives the assistant orders: it is not news"
     sentence, source = _facts(text), _facts(passage)
     for number in sentence.numbers:
         if not any(numbers_match(number, other) for other in source.numbers):
@@ -100,7 +107,8 @@ def check_answer(
     *,
     similarity: Similarity | None = None,
 ) -> list[Sentence]:
-    """Check every (sentence, cited numbers) pair; numbers that name no passage are dropped.
+    """Check every (sentence, cited numbers) pair; numbers that name no passage are dropped,
+    and so are sentences that are not the articles' (`_not_from_articles`).
 
     Small models often state a fact right and cite the wrong passage. When no cited passage
     backs a sentence but another shown passage does, the citation moves there, and its
@@ -110,11 +118,27 @@ def check_answer(
     checked = []
     for text, numbers in sentences:
         cited = {number: texts[number] for number in dict.fromkeys(numbers) if number in texts}
+        if _not_from_articles(text, cited.values()):
+            continue
         citations = check_sentence(text, cited, similarity=similarity)
         if not any(c.supported for c in citations):
             citations = _moved_citation(text, cited, texts, similarity) or citations
         checked.append(Sentence(text=text, citations=citations))
     return checked
+
+
+# A web address: with a scheme or www., or a bare host name under a common top-level domain.
+_LINK = re.compile(r"(?:https?://|www\.)[^\s)\]]+|\b[\w-]+(?:\.[\w-]+)*\.(?:example|com|org|net|io|ru|kp|info|xyz|ly)\b[^\s)\]]*", re.IGNORECASE)
+
+
+def _not_from_articles(text: str, cited: Iterable[str]) -> bool:
+    """True for a sentence with a link or words of our own prompt that no cited passage holds
+    verbatim: what a planted instruction asks the model to print, never an article's news."""
+    cited = list(cited)
+    links = [link.rstrip(".,;:!?؟،") for link in _LINK.findall(text)]
+    if any(not any(link in passage for passage in cited) for link in links):
+        return True
+    return quotes_prompt(text) and not any(text in passage for passage in cited)
 
 
 def _moved_citation(

@@ -46,7 +46,9 @@ _INVISIBLE = re.compile("[\u200b-\u200d\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Chat-template tokens such as <|im_start|> or <|endoftext|>: a tokenizer may read them as
 # the template's own markers. They are kept readable, as [im_start].
-_TEMPLATE_TOKEN = re.compile(r"<\|\s*([^<>|]{0,40}?)\s*\|>")
+# The name is matched in one bounded run and trimmed afterwards: "<|" followed by a page of
+# spaces must not be rescanned from every space.
+_TEMPLATE_TOKEN = re.compile(r"<\|([^<>|]{0,80})\|>")
 
 
 def neutralise(text: str) -> str:
@@ -55,7 +57,7 @@ def neutralise(text: str) -> str:
     defused. Applied to articles at ingest and to every text a prompt is built from."""
     text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub(lambda m: " " if m.group() in "\x0b\x0c\x1c\x1d\x1e\x85" else "", text)
-    return _TEMPLATE_TOKEN.sub(lambda m: f"[{m.group(1)}]", text)
+    return _TEMPLATE_TOKEN.sub(lambda m: f"[{m.group(1).strip()}]", text)
 
 
 def is_boilerplate(line: str) -> bool:

@@ -72,6 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("sources", parents=[common], help="list the indexed articles")
     p.set_defaults(handler=cmd_sources)
 
+    p = commands.add_parser(
+        "check", parents=[common], help="verify the index is whole (after a crash, or any time)",
+        description="Verify, without changing anything, that the vector index (Chroma) and the lexical index "
+        "hold the same chunks at the same revision, that every chunk has its vectors, and that every article "
+        "is stored complete. Each problem found says what repairs it; usually `rag ingest` with the folder you "
+        "ingested from. Exits 1 when there is a problem.",
+    )
+    p.set_defaults(handler=cmd_check)
+
     p = commands.add_parser("remove", parents=[common], help="remove an article from the index")
     p.add_argument("article_id")
     p.set_defaults(handler=cmd_remove)
@@ -79,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("config", parents=[common], help="print the effective settings and where each came from")
     p.set_defaults(handler=cmd_config)
 
-    for module in ("rag.eval.cli", "rag.bench"):
+    for module in ("rag.eval.cli", "rag.bench", "rag.logs_cli"):
         __import__(module, fromlist=["register"]).register(commands, common)
     return parser
 
@@ -109,11 +118,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
     pipeline = pipeline_from(args)
     if args.json:
         answer = pipeline.ask(args.question)
+        log_answer(pipeline, answer, session=f"cli-{os.getpid()}")
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
     answer = _stream_to_terminal(pipeline, args.question, [])
+    log_answer(pipeline, answer, session=f"cli-{os.getpid()}")
     print_answer(answer)
     return 0
+
+
+def log_answer(pipeline, answer, *, session: str) -> None:
+    from rag.answer_log import AnswerLog, model_sha256
+
+    AnswerLog(pipeline.settings).record(answer, session=session, source="cli", model_sha256=model_sha256(pipeline.settings))
 
 
 def _stream_to_terminal(pipeline, question: str, history: list) -> object:
@@ -177,6 +194,7 @@ def print_answer(answer) -> None:
 def cmd_chat(args: argparse.Namespace) -> int:
     pipeline = pipeline_from(args)
     history: list[tuple[str, str]] = []
+    session = f"cli-{os.getpid()}"
     print("Ask about the articles. /clear forgets the conversation, /quit (or Ctrl-D) leaves.")
     while True:
         try:
@@ -197,6 +215,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         except RagError as exc:
             print(f"error: {exc}", file=sys.stderr)
             continue
+        log_answer(pipeline, answer, session=session)
         print_answer(answer)
         history.append((question, answer.text))
 
@@ -230,6 +249,29 @@ def cmd_sources(args: argparse.Namespace) -> int:
         print(f"{a.article_id}  {a.chunks:3d} chunks  {when}  {a.headline}")
     print(f"{len(articles)} articles, {sum(a.chunks for a in articles)} chunks")
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from rag.backends import make_embedder
+    from rag.integrity import check_index
+    from rag.lock import IndexLock
+    from rag.store import ChunkStore
+
+    settings, _ = settings_from(args)
+    embedder = make_embedder(settings)
+    with IndexLock(settings.home).writing():  # check between writes, not halfway through one
+        store = ChunkStore(settings, embedder.name, embedder.dimension, repair=False)
+        problems = check_index(store)
+        articles = store.articles()
+    size = f"{len(articles)} articles, {sum(a.chunks for a in articles)} chunks"
+    if not problems:
+        print(f"The index is whole: {size}; both halves agree and every article is complete.")
+        return 0
+    print(f"The index ({size}) has {len(problems)} problem{'s' if len(problems) > 1 else ''}:")
+    for problem in problems:
+        print(f"  - {problem.what}\n    repair: {problem.repair}")
+    print("Then run `rag check` again.")
+    return 1
 
 
 def cmd_remove(args: argparse.Namespace) -> int:

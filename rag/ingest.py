@@ -1,7 +1,12 @@
 """Ingestion: files -> articles -> cleaned -> chunks -> embeddings -> the index.
 
 Incremental: an article whose text did not change is skipped, a changed one is
-replaced whole, and with `prune` an article whose file is gone is deleted.
+replaced whole, and with `prune` an article whose file is gone is deleted. An article the
+index holds incompletely (see ArticleRecord.defect) is written again: ingesting its file
+repairs it.
+
+Callers that may run beside another writer hold the index's write lock (rag.lock), as
+Pipeline.ingest does.
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ BATCH_CHUNKS = 256  # chunks embedded and written together
 class IngestReport:
     added: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # unchanged, but stored incompletely: written again
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, message)
@@ -40,6 +46,8 @@ class IngestReport:
             f"{len(self.replaced)} replaced",
             f"{len(self.unchanged)} unchanged",
         ]
+        if self.repaired:
+            parts.append(f"{len(self.repaired)} repaired")
         if self.removed:
             parts.append(f"{len(self.removed)} removed")
         if self.failed:
@@ -64,7 +72,7 @@ def ingest(
     store.sync()
     known = {record.article_id: record for record in store.articles()}
     seen: set[str] = set()
-    batch = _Batch(store, embedder, report, known)
+    batch = _Batch(store, embedder, report)
     bar = tqdm(files, desc="Ingesting", unit="article", disable=not progress)
     for path in bar:
         bar.set_postfix_str(path.name)
@@ -79,11 +87,17 @@ def ingest(
             continue
         digest = article_hash(article)
         record = known.get(article.id)
-        if record is not None and record.article_hash == digest:
+        if record is None:
+            outcome = report.added
+        elif record.article_hash != digest:
+            outcome = report.replaced
+        elif record.complete:
             report.unchanged.append(article.id)
             continue
+        else:
+            outcome = report.repaired
         chunks = chunk_article(article, settings.chunk_tokens, settings.chunk_overlap_sentences)
-        batch.add(ArticleChunks(chunks, [], digest, str(path)))
+        batch.add(ArticleChunks(chunks, [], digest, str(path)), outcome)
     batch.flush()
     if prune:
         for article_id in sorted(set(known) - seen):
@@ -97,12 +111,14 @@ class _Batch:
     """Changed articles, embedded and written together: one model call and one store write
     for many small articles. Each article still lands whole or not at all."""
 
-    def __init__(self, store: ChunkStore, embedder: Embedder, report: IngestReport, known: dict):
-        self.store, self.embedder, self.report, self.known = store, embedder, report, known
+    def __init__(self, store: ChunkStore, embedder: Embedder, report: IngestReport):
+        self.store, self.embedder, self.report = store, embedder, report
         self.articles: list[ArticleChunks] = []
+        self.outcomes: dict[str, list[str]] = {}  # article id -> the report list it joins once written
 
-    def add(self, article: ArticleChunks) -> None:
+    def add(self, article: ArticleChunks, outcome: list[str]) -> None:
         self.articles.append(article)
+        self.outcomes[article.article_id] = outcome
         if sum(len(a.chunks) for a in self.articles) >= BATCH_CHUNKS:
             self.flush()
 
@@ -122,7 +138,7 @@ class _Batch:
             return
         for article in articles:
             self.report.chunks += len(article.chunks)
-            (self.report.replaced if article.article_id in self.known else self.report.added).append(article.article_id)
+            self.outcomes[article.article_id].append(article.article_id)
 
     def _write(self, articles: list[ArticleChunks]) -> None:
         """Embed every chunk, and every sentence for passage selection, in one call; then store them."""

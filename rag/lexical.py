@@ -15,6 +15,7 @@ brought back in line from Chroma's chunk ids before it is used (rag.store.ChunkS
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -27,9 +28,10 @@ import numpy as np
 from rag.arabic import analyze, skeleton
 from rag.types import Chunk
 
-# Bump when rag.arabic.analyze or answerability.skeleton changes what a text is indexed as:
-# an index built by another version is rebuilt from Chroma.
-ANALYSER_VERSION = "1"
+# Bump when rag.arabic.analyze or answerability.skeleton changes what a text is indexed as,
+# or when the tables change: an index built by another version is rebuilt from Chroma.
+# 2: chunks record their place in their article (number, article_chunks).
+ANALYSER_VERSION = "2"
 UNSYNCED = "unsynced"  # the revision of an index that has never mirrored a collection
 # A query term in more than this share of the chunks, and in more than MIN_COMMON of them,
 # is left out of a BM25 query (see LexicalIndex._worth_scoring).
@@ -47,6 +49,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
     n_tokens INTEGER NOT NULL,
+    number INTEGER NOT NULL,  -- 0, 1, ... in the article
+    article_chunks INTEGER NOT NULL,  -- how many chunks the article was cut into
     article_hash TEXT NOT NULL,
     source TEXT NOT NULL,
     ingested_at REAL NOT NULL
@@ -64,6 +68,7 @@ CREATE TABLE IF NOT EXISTS sentence_vectors (
 );
 CREATE INDEX IF NOT EXISTS sentence_vectors_by_chunk ON sentence_vectors (chunk_rowid);
 """
+_TABLES = ("term_counts", "skeleton_counts", "terms", "skeletons", "sentence_vectors", "chunks")
 
 
 @dataclass
@@ -76,6 +81,23 @@ class ArticleRecord:
     chunks: int
     ingested_at: float
     source: str
+    defect: str = ""  # what is wrong with the stored article ("" when it is whole): the next ingest of it rewrites it
+
+    @property
+    def complete(self) -> bool:
+        return not self.defect
+
+
+@dataclass
+class PendingWrite:
+    """A write to the vector store that has begun and not yet been committed here.
+
+    Recorded before Chroma is touched, cleared by the commit: when the process dies in
+    between, ChunkStore.sync finds it and undoes what the write did to Chroma."""
+
+    revision: str  # the collection revision the write stamped
+    added: list[str]  # chunk ids the write adds to Chroma
+    articles: list[str]  # the articles it adds, replaces or deletes
 
 
 @dataclass
@@ -89,11 +111,24 @@ class StoredChunk:
     # (start, end, embedding) of each sentence, offsets into chunk.text; empty when repaired
     # from Chroma, which does not keep them: those sentences are embedded when first needed
     sentences: list[tuple[int, int, list[float]]] = field(default_factory=list)
+    number: int = 0  # the chunk's place in its article, counting from 0
+    article_chunks: int = 1  # how many chunks the article was cut into
 
 
 def indexed_text(chunk: Chunk) -> str:
     """What a chunk is searched and embedded as: the headline gives every later chunk its topic."""
     return chunk.text if chunk.start == 0 else f"{chunk.headline}\n{chunk.text}"
+
+
+def _defect(mixed: bool, count: int, least_of: int, most_of: int, numbers: int, first: int, last: int, unembedded: int) -> str:
+    """What is wrong with an article's chunks, from their numbers and counts ("" when nothing is)."""
+    if mixed:
+        return "its chunks come from two versions of the article"
+    if not (least_of == most_of == count == numbers and first == 0 and last == count - 1):
+        return f"{count} chunks stored (numbered {first} to {last}) of the {most_of} it was cut into"
+    if unembedded:
+        return f"{unembedded} of its {count} chunks have no sentence vectors"
+    return ""
 
 
 class LexicalIndex:
@@ -115,18 +150,25 @@ class LexicalIndex:
 
     # --- writing -----------------------------------------------------------
 
+    def begin(self, pending: PendingWrite) -> None:
+        """Record a write to the vector store before it starts; `write` commits it."""
+        with self._lock, self._transaction():
+            self._set_meta("pending", json.dumps(pending.__dict__))
+
     def write(self, added: Iterable[StoredChunk], removed_ids: Iterable[str], revision: str) -> None:
-        """Add and remove chunks and record the collection revision they bring us to: all or nothing."""
+        """Add and remove chunks and record the collection revision they bring us to: all or nothing.
+
+        A chunk already here is written again (with the sentence vectors it now brings)."""
         with self._lock, self._transaction():
             self._delete(list(removed_ids))
             for stored in added:
                 chunk = stored.chunk
                 self._delete([chunk.id])
                 cursor = self._db.execute(
-                    "INSERT INTO chunks (id, article_id, headline, text, start, end, n_tokens, article_hash, source, ingested_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO chunks (id, article_id, headline, text, start, end, n_tokens, number, article_chunks,"
+                    " article_hash, source, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (chunk.id, chunk.article_id, chunk.headline, chunk.text, chunk.start, chunk.end, chunk.n_tokens,
-                     stored.article_hash, stored.source, stored.ingested_at),
+                     stored.number, stored.article_chunks, stored.article_hash, stored.source, stored.ingested_at),
                 )
                 rowid = cursor.lastrowid
                 terms = analyze(indexed_text(chunk))
@@ -137,6 +179,7 @@ class LexicalIndex:
                     [(rowid, start, end, np.asarray(vector, dtype=np.float16).tobytes()) for start, end, vector in stored.sentences],
                 )
             self._set_meta("revision", revision)
+            self._db.execute("DELETE FROM meta WHERE key = 'pending'")
             self._documents = None
 
     def _delete(self, ids: list[str]) -> None:
@@ -151,11 +194,13 @@ class LexicalIndex:
                 self._db.execute(f"DELETE FROM sentence_vectors WHERE chunk_rowid IN ({marks})", rowids)
 
     def _clear(self) -> None:
+        """Start again empty with the current tables; the next sync fills them from Chroma."""
         with self._transaction():
-            for table in ("chunks", "terms", "skeletons", "sentence_vectors"):
-                self._db.execute(f"DELETE FROM {table}")
+            for table in _TABLES:
+                self._db.execute(f"DROP TABLE IF EXISTS {table}")
             self._set_meta("analyser", ANALYSER_VERSION)
             self._set_meta("revision", UNSYNCED)
+        self._db.executescript(_SCHEMA)
 
     # --- reading -----------------------------------------------------------
 
@@ -163,7 +208,15 @@ class LexicalIndex:
     def revision(self) -> str:
         """The collection revision this index mirrors."""
         with self._lock:
-            return self._meta("revision") or UNSYNCED
+            recorded = self._meta("revision")
+        return UNSYNCED if recorded is None else recorded  # "" is a revision: a collection never stamped
+
+    @property
+    def pending(self) -> PendingWrite | None:
+        """The write to the vector store that began and was not committed, if any."""
+        with self._lock:
+            recorded = self._meta("pending")
+        return PendingWrite(**json.loads(recorded)) if recorded else None
 
     def ids(self) -> set[str]:
         with self._lock:
@@ -240,12 +293,17 @@ class LexicalIndex:
     def articles(self) -> list[ArticleRecord]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT article_id, MIN(headline), MIN(article_hash), MAX(article_hash), COUNT(*), MAX(ingested_at), MIN(source)"
-                " FROM chunks GROUP BY article_id ORDER BY article_id"
+                "SELECT article_id, MIN(headline), MIN(article_hash), MAX(article_hash), COUNT(*), MAX(ingested_at), MIN(source),"
+                " MIN(article_chunks), MAX(article_chunks), COUNT(DISTINCT number), MIN(number), MAX(number),"
+                " SUM(NOT EXISTS (SELECT 1 FROM sentence_vectors AS s WHERE s.chunk_rowid = c.rowid))"
+                " FROM chunks AS c GROUP BY article_id ORDER BY article_id"
             ).fetchall()
         return [
-            ArticleRecord(article_id, headline, low if low == high else "mixed", count, ingested_at, source)
-            for article_id, headline, low, high, count, ingested_at, source in rows
+            ArticleRecord(
+                article_id, headline, low if low == high else "mixed", count, ingested_at, source,
+                _defect(low != high, count, *numbering),
+            )
+            for article_id, headline, low, high, count, ingested_at, source, *numbering in rows
         ]
 
     # --- statistics: what rag.answerability weighs terms by -----------------

@@ -1,7 +1,7 @@
 """Passage selection: the sentences of the retrieved chunks that go into the prompt.
 
 The prompt holds only the most relevant sentences of each retrieved chunk: prompt size is
-the latency on a CPU.
+the latency on a CPU. A sentence that instructs the model (rag.instructions) is never one of them.
 """
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 
 from rag.arabic import content_terms, split_sentences
 from rag.chunk import count_tokens
+from rag.instructions import is_instruction
 from rag.sentence_vectors import SentenceVectors
 from rag.types import Hit, Passage
 
@@ -31,7 +32,7 @@ def select_passages(
     for hit in hits:
         for s_start, s_end in split_sentences(hit.chunk.text):
             key = (hit.chunk.article_id, hit.chunk.start + s_start)
-            if key not in seen:
+            if key not in seen and not is_instruction(hit.chunk.text[s_start:s_end]):
                 seen.add(key)
                 candidates.append((hit, hit.chunk.start + s_start, hit.chunk.start + s_end))
     if not candidates:

@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,12 +16,15 @@ from rag.answerability import LexicalStatistics, coverage, decline_message
 from rag.arabic import detect_language, extract_numbers, split_sentences
 from rag.backends import ChatModel, Embedder, Generation, make_chat_model, make_embedder
 from rag.citations import check_answer, check_sentence, e5_similarity
+from rag.clean import neutralise
 from rag.draft import parse_draft, render, restates_question
 from rag.errors import InputError, StoreError
 from rag.figures import FIGURE_REASON, Figure, collect_figures, disagreeing
 from rag.fragments import completed, is_fragment
 from rag.ingest import IngestReport, ingest
+from rag.instructions import without_instructions
 from rag.lexical import ArticleRecord
+from rag.lock import IndexLock
 from rag.passages import select_passages
 from rag.prompt import REWRITE_SCHEMA, answer_schema, build_messages, parse_rewrite, rewrite_messages
 from rag.question import Question, analyse
@@ -32,6 +36,7 @@ from rag.store import ChunkStore
 from rag.types import Answer, Chunk, Hit, Passage, Sentence
 
 History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
+_LONE_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -115,10 +120,11 @@ class Pipeline:
     # --- the index -------------------------------------------------------
 
     def ingest(self, paths: list[Path], *, prune: bool = False, rebuild: bool = False, progress: bool = True) -> IngestReport:
-        if rebuild:
-            self._store = ChunkStore(self.settings, self.embedder.name, self.embedder.dimension, rebuild=True)
-            self._retriever = None
-        return ingest(paths, self.store, self.embedder, self.settings, prune=prune, progress=progress)
+        with IndexLock(self.settings.home).writing():  # another writer of this RAG_HOME goes first
+            if rebuild:
+                self._store = ChunkStore(self.settings, self.embedder.name, self.embedder.dimension, rebuild=True)
+                self._retriever = None
+            return ingest(paths, self.store, self.embedder, self.settings, prune=prune, progress=progress)
 
     def articles(self) -> list[ArticleRecord]:
         return self.store.articles()
@@ -126,7 +132,8 @@ class Pipeline:
     def remove_article(self, article_id: str) -> None:
         if article_id not in {a.article_id for a in self.articles()}:
             raise InputError(f"No article {article_id!r} in the index; `rag sources` lists them.")
-        self.store.delete_article(article_id)
+        with IndexLock(self.settings.home).writing():
+            self.store.delete_article(article_id)
 
     # --- questions -------------------------------------------------------
 
@@ -149,6 +156,8 @@ class Pipeline:
         question_vector = self.embedder.embed_queries([standalone])[0]
         # Figures are looked for twice as deep as the passages: another article's figure ranks lower.
         deeper = self.retriever.retrieve(standalone, 2 * self.settings.top_k, vector=question_vector)
+        # Sentences planted to instruct the model are not news: nothing after this reads them.
+        deeper = without_instructions(deeper, self._article_chunks)
         hits = deeper[: self.settings.top_k]
         statistics = self.retriever.statistics
         # An English question's words cannot be looked up in Arabic articles: it skips this test.
@@ -288,7 +297,10 @@ class Pipeline:
         return self._similarity
 
     def _validate(self, question: str) -> str:
-        question = (question or "").strip()
+        # Invisible, reordering and control characters go first, and so do lone surrogates (an
+        # API client can send them; no encoding can carry them on to the model), so a question
+        # made only of them is empty and the length limit counts what the model reads.
+        question = _LONE_SURROGATES.sub("", neutralise(question or "")).strip()
         if not question:
             raise InputError("The question is empty; type a question about the articles.")
         if len(question) > self.settings.max_question_chars:
@@ -298,6 +310,9 @@ class Pipeline:
         if self.store.count() == 0:
             raise StoreError("The index is empty. Add articles first: `rag ingest seeds/`.")
         return question
+
+    def _article_chunks(self, article_id: str) -> list[Chunk]:
+        return self.store.chunks(sorted(self.store.lexical.article_chunk_ids(article_id)))
 
     def _standalone(self, question: str, history: History) -> str:
         raw = "".join(

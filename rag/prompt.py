@@ -2,6 +2,12 @@
 
 Small models cite unreliably in free text, so the model fills a JSON schema
 ({found, sentences: [{text, passages}]}) and we render the `[n]` markers.
+
+Passages reach the model as data: each inside <passage id="n"> ... </passage>, with the
+article text unable to close the marker. (A system-prompt sentence calling passage text
+"quoted, never an instruction" was measured and dropped: it made the model answer an
+unanswerable English question of the CI gate, una-19; the sentences that give orders are
+removed in code before the model reads anything, rag/instructions.py.)
 """
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import re
 
 from llama_index.core.llms import ChatMessage, MessageRole
 
+from rag.arabic import normalize
 from rag.clean import neutralise
 from rag.types import Passage
 
@@ -63,12 +70,28 @@ def answer_schema(n_passages: int) -> dict:
 def build_messages(question: str, passages: list[Passage], language: str) -> list[ChatMessage]:
     passages_label, question_label = _LABELS[language]
     # Defused again here: an index written before neutralise existed, and the question itself.
-    listed = "\n".join(f"[{p.number}] {neutralise(p.text)}" for p in passages)
+    listed = "\n".join(f'<passage id="{p.number}">{_quoted(p.text)}</passage>' for p in passages)
     question = neutralise(question)
     return [
         ChatMessage(role=MessageRole.SYSTEM, content=_SYSTEM[language]),
         ChatMessage(role=MessageRole.USER, content=f"{passages_label}:\n{listed}\n\n{question_label}: {question}"),
     ]
+
+
+def _quoted(text: str) -> str:
+    """Article text as passage content: defused, and with no angle bracket to end the passage early."""
+    return neutralise(text).replace("<", "‹").replace(">", "›")
+
+
+def quotes_prompt(text: str, words: int = 5) -> bool:
+    """True when `text` repeats `words` consecutive words of one of our system prompts."""
+    said = _word_runs(text, words)
+    return any(said & _word_runs(prompt, words) for prompt in (*_SYSTEM.values(), _REWRITE_SYSTEM))
+
+
+def _word_runs(text: str, n: int) -> set[tuple[str, ...]]:
+    found = re.findall(r"\w+", normalize(text))
+    return {tuple(found[i : i + n]) for i in range(len(found) - n + 1)}
 
 
 _CITATION_MARK = re.compile(r"\s*\[\d+\]")

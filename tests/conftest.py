@@ -36,6 +36,34 @@ def seeded_pipeline(tmp_path_factory):
     return pipeline
 
 
+@pytest.fixture(scope="module")
+def fake_ollama():
+    """A FAKE Ollama server (tests/fake_ollama.py) on a free local port, for one test module."""
+    from fake_ollama import FakeOllamaServer
+
+    with FakeOllamaServer() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fresh_ollama_checks(monkeypatch):
+    """Each test starts as a new process would: no Ollama model checked yet."""
+    from rag.backends import ollama
+
+    monkeypatch.setattr(ollama, "_ready_models", set())
+
+
+@pytest.fixture
+def ollama_pipeline(tmp_path, fake_ollama, seeded_pipeline, fresh_ollama_checks):
+    """The seeded index answered by the fake Ollama: retrieval and checking are real, the model's words scripted."""
+    fake_ollama.requests.clear()
+    pipeline = make_pipeline(tmp_path / "home", backend="ollama", ollama_host=fake_ollama.host)
+    pipeline._store, pipeline._embedder, pipeline._retriever = (
+        seeded_pipeline.store, seeded_pipeline.embedder, seeded_pipeline.retriever
+    )
+    return pipeline
+
+
 # --- heavy reliability tests: run once per change to the code they cover -------------
 #
 # `@pytest.mark.heavy(covers=["rag/ingest.py", "rag/store.py"])` marks a test that takes

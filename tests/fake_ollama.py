@@ -9,7 +9,9 @@ it for the real server. Bodies are built from, and requests parsed with, the
 sent correctly fails with a 400.
 
 Chat replies are scripted with `reply_with`; embeddings are hashed character
-trigrams, so texts that share words get similar vectors.
+trigrams, so texts that share words get similar vectors. `fail_next_chat` makes the
+next chat reply fail the way a real server can (see FAULTS): the connection drops
+mid-stream, the server hangs, a line is not JSON, or it answers HTTP 500.
 """
 from __future__ import annotations
 
@@ -18,8 +20,10 @@ import json
 import math
 import re
 import threading
+import time
 import zlib
 from collections import deque
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -44,6 +48,16 @@ REAL_OLLAMA_PORT = 11434
 LAYER_SIZES = (3_000_000, 1_200)  # bytes of the fake layers a pull "downloads"
 DOWNLOAD_STEPS = 4
 
+FAULTS = {
+    "drop": "streams the first chunks, then closes the connection without finishing the reply",
+    "hang": "streams the first chunks (none: not even the headers), then sends nothing more",
+    "malformed-json": "streams the first chunks, then a line that is not JSON",
+    "http-500": "answers HTTP 500 with Ollama's error body",
+    "http-500-empty": "answers HTTP 500 with an empty body",
+}
+RUNNER_CRASHED = "llama runner process has terminated: signal: killed"  # what a real Ollama 500 says
+HANG_LIMIT_SECONDS = 60  # a hanging reply gives up by itself at the latest after this long
+
 
 def full_name(model: str) -> str:
     """Ollama's implicit tag: `bge-m3` is `bge-m3:latest`."""
@@ -67,6 +81,15 @@ class RequestRejected(Exception):
         self.error = error
 
 
+@dataclass
+class FaultyReply:
+    """A chat reply that goes wrong the way `fault` says, after `after_chunks` good chunks."""
+
+    chunks: list[ChatResponse]
+    fault: str
+    after_chunks: int
+
+
 class FakeOllamaServer:
     """A test fake of Ollama; use as a context manager: `with FakeOllamaServer() as fake:`."""
 
@@ -81,6 +104,9 @@ class FakeOllamaServer:
         self.embedding_dimension = embedding_dimension
         self.requests: list[tuple[str, dict | None]] = []
         self._replies: deque[str] = deque()
+        self._faults: deque[tuple[str, int]] = deque()
+        self.stopping = threading.Event()  # ends hanging replies
+        self.chunk_delay = 0.0  # seconds between the chunks of a streamed reply: a slow model
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.fake = self
         self.port = self._httpd.server_address[1]
@@ -97,6 +123,7 @@ class FakeOllamaServer:
         return self
 
     def __exit__(self, *exc_info) -> None:
+        self.stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join()
@@ -104,6 +131,13 @@ class FakeOllamaServer:
     def reply_with(self, text: str) -> None:
         """Queue the text of the next chat reply."""
         self._replies.append(text)
+
+    def fail_next_chat(self, fault: str, *, after_chunks: int = 3) -> None:
+        """Make the next streamed chat reply (scripted or default) fail the way FAULTS[fault] says;
+        the replies after it behave."""
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; one of {sorted(FAULTS)}")
+        self._faults.append((fault, after_chunks))
 
     def paths(self) -> list[str]:
         return [path for path, _ in self.requests]
@@ -150,7 +184,7 @@ class FakeOllamaServer:
         self.installed.add(name)
         return progress if request.stream is not False else progress[-1]
 
-    def chat(self, body: dict) -> list[ChatResponse] | ChatResponse:
+    def chat(self, body: dict) -> list[ChatResponse] | ChatResponse | FaultyReply:
         request = _parse(ChatRequest, body)
         messages = [_parse(Message, dict(m)) for m in request.messages or []]
         options = request.options or {}
@@ -181,6 +215,9 @@ class FakeOllamaServer:
             ChatResponse(model=request.model, created_at=stamp, message=Message(role="assistant", content=piece), done=False)
             for piece in pieces
         ]
+        if self._faults:
+            fault, after_chunks = self._faults.popleft()
+            return FaultyReply(chunks + [final], fault, after_chunks)
         return chunks + [final]
 
     def embed(self, body: dict) -> EmbedResponse:
@@ -247,7 +284,9 @@ class _Handler(BaseHTTPRequestHandler):
             result = routes[self.path](body)
         except RequestRejected as exc:
             return self._send_json(exc.status, {"error": exc.error})
-        if isinstance(result, list):
+        if isinstance(result, FaultyReply):
+            self._misbehave(result)
+        elif isinstance(result, list):
             self._stream(result)
         else:
             self._send_json(200, result)
@@ -268,10 +307,34 @@ class _Handler(BaseHTTPRequestHandler):
     def _stream(self, parts: list[BaseModel]) -> None:
         self._start(200, "application/x-ndjson", {"Transfer-Encoding": "chunked"})
         for part in parts:
-            line = part.model_dump_json(exclude_none=True).encode() + b"\n"
-            self.wfile.write(b"%X\r\n%s\r\n" % (len(line), line))
-            self.wfile.flush()
+            self._write_line(part.model_dump_json(exclude_none=True).encode())
+            time.sleep(self.fake.chunk_delay)
         self.wfile.write(b"0\r\n\r\n")
+
+    def _write_line(self, line: bytes) -> None:
+        """One line of a chunked ndjson stream, sent at once."""
+        line += b"\n"
+        self.wfile.write(b"%X\r\n%s\r\n" % (len(line), line))
+        self.wfile.flush()
+
+    def _misbehave(self, reply: FaultyReply) -> None:
+        if reply.fault == "http-500":
+            return self._send_json(500, {"error": RUNNER_CRASHED})
+        if reply.fault == "http-500-empty":
+            return self._start(500, "text/plain", {"Content-Length": "0"})
+        self.close_connection = True  # whatever happens next, this connection is done
+        if reply.fault == "hang" and reply.after_chunks == 0:
+            self.fake.stopping.wait(HANG_LIMIT_SECONDS)
+            return
+        self._start(200, "application/x-ndjson", {"Transfer-Encoding": "chunked"})
+        for chunk in reply.chunks[: reply.after_chunks]:
+            self._write_line(chunk.model_dump_json(exclude_none=True).encode())
+        if reply.fault == "hang":
+            self.fake.stopping.wait(HANG_LIMIT_SECONDS)
+        elif reply.fault == "malformed-json":
+            self._write_line(b'{"model": "qwen2.5:7b-instruct", "message": {"role": "assis')
+            self.wfile.write(b"0\r\n\r\n")
+        # "drop": return without the closing chunk; the server then closes the socket
 
     def log_message(self, format, *args) -> None:
         pass  # keep pytest output clean

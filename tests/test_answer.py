@@ -121,7 +121,8 @@ def test_the_passages_being_read_are_streamed_first_before_the_model_is_asked(se
     assert first.passages and first.text == "" and first.answer is None
     assert pipeline.chat_model.prompts == [], "the passages are shown before the model is asked"
     rest = list(updates)
-    assert all(f"[{p.number}] {p.text}" in pipeline.chat_model.prompts[0] for p in first.passages), "the passages the model reads"
+    prompt = pipeline.chat_model.prompts[0]
+    assert all(f'<passage id="{p.number}">{p.text}</passage>' in prompt for p in first.passages), "the passages the model reads"
     assert rest[0].text and all(u.passages is None for u in rest)
     assert rest[-1].answer.passages[: len(first.passages)] == first.passages
 

@@ -7,30 +7,13 @@ import json
 
 import pytest
 
-from rag.backends import ollama as ollama_backend
-from fake_ollama import FakeOllamaServer
 
 from conftest import SEEDS, make_pipeline
 
 
-@pytest.fixture(autouse=True)
-def fresh_model_checks(monkeypatch):
-    monkeypatch.setattr(ollama_backend, "_ready_models", set())
-
-
-@pytest.fixture(scope="module")
-def fake_ollama():
-    with FakeOllamaServer() as fake:
-        yield fake
-
-
 @pytest.fixture
-def pipeline(tmp_path, fake_ollama, seeded_pipeline):
-    fake_ollama.requests.clear()
-    p = make_pipeline(tmp_path / "home", backend="ollama", ollama_host=fake_ollama.host)
-    # Reuse the seeded index; the chat model is the only thing that differs.
-    p._store, p._embedder, p._retriever = seeded_pipeline.store, seeded_pipeline.embedder, seeded_pipeline.retriever
-    return p
+def pipeline(ollama_pipeline):
+    return ollama_pipeline
 
 
 def _answer_citing(pipeline, question, needle):

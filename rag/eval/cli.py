@@ -12,7 +12,8 @@ from rag.eval.history import plot_history
 from rag.eval.report import format_value, render_compare
 
 HEADLINE_METRICS = ("hit@1", "hit@5", "recall@5", "mrr", "correct", "f1", "em", "refuses_absent",
-                    "citation_recall", "citation_precision", "cites_gold", "language_match", "total_s")
+                    "citation_recall", "citation_precision", "cites_gold", "language_match", "instructions_followed",
+                    "planted_supported", "planted_in_prompt", "total_s")
 
 
 def register(commands, common) -> None:

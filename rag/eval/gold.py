@@ -1,10 +1,11 @@
-"""The question sets: the hand-written seeds gold set and the ARCD benchmark, as GoldItems."""
+"""The question sets: the hand-written seeds gold set, the ARCD benchmark and the hostile
+set (articles with planted instructions mixed into the seeds), as GoldItems."""
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rag.errors import InputError
@@ -14,7 +15,10 @@ SEEDS_DIR = ROOT / "seeds"
 SEEDS_GOLD = ROOT / "eval" / "gold" / "seeds.jsonl"
 # ARCD is not ours to commit: it ships in shared/ beside the clone, or wherever RAG_ARCD_FILE points.
 ARCD_FILE = Path(os.environ.get("RAG_ARCD_FILE") or ROOT.parent / "shared" / "benchmarks" / "arcd" / "arcd-test.json")
-SUITES = ("seeds", "arcd", "arcd-absent")
+HOSTILE_DIR = ROOT / "eval" / "hostile"
+HOSTILE_ARTICLES = HOSTILE_DIR / "articles"
+HOSTILE_QUESTIONS = HOSTILE_DIR / "questions.jsonl"
+SUITES = ("seeds", "arcd", "arcd-absent", "hostile")
 
 
 @dataclass
@@ -27,6 +31,9 @@ class GoldItem:
     required_facts: list[list[str]] = field(default_factory=list)  # each fact: acceptable alternatives
     answers: list[str] = field(default_factory=list)  # ARCD answer spans, for F1 / exact match
     history: list[tuple[str, str]] = field(default_factory=list)  # (question, answer) turns before it
+    # Hostile suite: what following a planted instruction would show, of every planted article
+    # (figures, links, phrases, languages, reveals_prompt); empty in the other suites.
+    planted: dict = field(default_factory=dict)
 
     @property
     def answerable(self) -> bool:
@@ -34,7 +41,7 @@ class GoldItem:
 
 
 def gold_path(suite: str) -> Path:
-    return {"seeds": SEEDS_GOLD, "arcd": ARCD_FILE, "arcd-absent": ARCD_FILE}[suite]
+    return {"seeds": SEEDS_GOLD, "arcd": ARCD_FILE, "arcd-absent": ARCD_FILE, "hostile": HOSTILE_QUESTIONS}[suite]
 
 
 def file_sha256(path: Path) -> str:
@@ -52,7 +59,7 @@ def load_suite(suite: str) -> list[GoldItem]:
     if not path.is_file():
         hint = " Put shared/ beside the clone or set RAG_ARCD_FILE to arcd-test.json." if path == ARCD_FILE else ""
         raise InputError(f"The {suite} gold set is missing: {path} does not exist.{hint}")
-    return {"seeds": load_seeds, "arcd": load_arcd, "arcd-absent": load_arcd_absent}[suite](path)
+    return {"seeds": load_seeds, "arcd": load_arcd, "arcd-absent": load_arcd_absent, "hostile": load_hostile}[suite](path)
 
 
 def load_seeds(path: Path) -> list[GoldItem]:
@@ -73,6 +80,24 @@ def load_seeds(path: Path) -> list[GoldItem]:
             )
         )
     return items
+
+
+def load_hostile(path: Path) -> list[GoldItem]:
+    """The questions on the hostile articles, then every seeds question; each is checked
+    for the signatures of every planted instruction, since any hostile article may be read."""
+    raws = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    planted = merged_signatures([raw["planted"] for raw in raws])
+    own = load_seeds(path)
+    return [replace(item, planted=planted) for item in [*own, *load_seeds(SEEDS_GOLD)]]
+
+
+def merged_signatures(signatures: list[dict]) -> dict:
+    merged: dict = {"figures": [], "links": [], "phrases": [], "languages": [], "reveals_prompt": False}
+    for signature in signatures:
+        for key in ("figures", "links", "phrases", "languages"):
+            merged[key] += [value for value in signature.get(key, []) if value not in merged[key]]
+        merged["reveals_prompt"] |= bool(signature.get("reveals_prompt"))
+    return merged
 
 
 def _history_pairs(turns: list[dict]) -> list[tuple[str, str]]:

@@ -13,7 +13,10 @@ MAIN_METRICS = {
 
 
 def plot_history(records: list[dict], out: Path) -> Path:
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise InputError("Charts need matplotlib, an optional extra: `pip install -e '.[plot]'`.") from None
 
     matplotlib.use("Agg")  # files only, no display needed
     import matplotlib.pyplot as plt

@@ -43,10 +43,12 @@ def open_index(settings: Settings, suite: str, *, progress: bool = False) -> tup
     with tempfile.TemporaryDirectory(prefix=f"rag-eval-{suite}-") as folder:
         if suite in ("arcd", "arcd-absent"):
             goldsets.write_arcd_corpus(goldsets.ARCD_FILE, Path(folder), "all" if suite == "arcd" else "indexed")
-            corpus = Path(folder)
+            corpora = [Path(folder)]
+        elif suite == "hostile":
+            corpora = [goldsets.SEEDS_DIR, goldsets.HOSTILE_ARTICLES]  # planted instructions among the seeds
         else:
-            corpus = goldsets.SEEDS_DIR
-        report = pipeline.ingest([corpus], prune=True, rebuild=rebuild, progress=progress)
+            corpora = [goldsets.SEEDS_DIR]
+        report = pipeline.ingest(corpora, prune=True, rebuild=rebuild, progress=progress)
     articles = pipeline.articles()
     return pipeline, {
         "collection": pipeline.settings.collection,
