@@ -15,7 +15,6 @@ from ui import chat
 from ui.app import build_app, launch
 
 from conftest import make_pipeline
-from fake_ollama import FakeOllamaServer
 
 LIMITS = {  # setting: (its environment variable, a value other than the default)
     "max_upload_mib": ("RAG_MAX_UPLOAD_MIB", "2"),
@@ -77,12 +76,6 @@ def test_sessions_that_went_quiet_are_forgotten():
 
 
 # --- the app over its API (gradio_client), with the fake Ollama ---------
-
-
-@pytest.fixture(scope="module")
-def fake_ollama():
-    with FakeOllamaServer() as fake:
-        yield fake
 
 
 @pytest.fixture(scope="module")
