@@ -12,18 +12,18 @@ row comes from a run made with the gate off (see eval/README.md).
 """
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 from pathlib import Path
 
 from rag.eval.metrics import is_correct
+from rag.eval.records import load_run
 from rag.figures import FIGURE_REASON
 
 
 def load(run: str) -> list[dict]:
     path = Path(run)
-    return json.loads((path / "run.json" if path.is_dir() else path).read_text(encoding="utf-8"))["results"]
+    return load_run(path if path.is_dir() else path.parent).results
 
 
 def supported(sentence: dict) -> bool:
@@ -43,18 +43,22 @@ def outcome(result: dict, sentences: list[dict]) -> dict:
     }
 
 
+def shown(result: dict) -> list[dict]:
+    """The sentences the reader was shown; none for a failed question or an abstention."""
+    answer = result.get("answer")
+    return answer["sentences"] if answer and not answer["abstained"] else []
+
+
 def as_run(result: dict) -> dict:
-    return outcome(result, result.get("sentences", []) if not result.get("abstained") else [])
+    return outcome(result, shown(result))
 
 
 def without_figures(result: dict) -> dict:
-    kept = [s for s in result.get("sentences", []) if not all(c["reason"].startswith(FIGURE_REASON) for c in s["citations"])]
-    return outcome(result, kept if not result.get("abstained") else [])
+    return outcome(result, [s for s in shown(result) if not all(c["reason"].startswith(FIGURE_REASON) for c in s["citations"])])
 
 
 def without_relevance(result: dict) -> dict:
-    shown = result.get("sentences", []) if not result.get("abstained") else []
-    return outcome(result, shown + result.get("withheld", []))
+    return outcome(result, shown(result) + (result["answer"]["withheld"] if result.get("answer") else []))
 
 
 def mean(values: list) -> str:
@@ -72,7 +76,7 @@ def row(name: str, scores: list[dict], results: list[dict] | None) -> str:
         mean(by_type("disagree")),
     ]
     if results:
-        timings = [r.get("timings", {}) for r in results if not r.get("error")]
+        timings = [r["answer"]["timings"] for r in results if not r.get("error")]
         cells += [
             f"{statistics.median(t['first_token_s'] for t in timings if 'first_token_s' in t):.1f}",
             f"{statistics.median(t['total_s'] for t in timings if 'total_s' in t):.1f}",

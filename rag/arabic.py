@@ -36,6 +36,11 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_TRANSLATION).lower()
 
 
+def collapse_whitespace(text: str) -> str:
+    """`text` on one line: each run of spaces, tabs and newlines becomes one space; none at the ends."""
+    return " ".join(text.split())
+
+
 _ARABIC_BLOCKS = "\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF"
 _ARABIC_LETTER = rf"(?=[{_ARABIC_BLOCKS}])[^\W\d_]"
 _OTHER_LETTER = rf"(?![{_ARABIC_BLOCKS}])[^\W\d_]"
@@ -87,14 +92,17 @@ def _is_abbreviated_year_end(text: str, previous: re.Match | None, match: re.Mat
     return plain and len(first) == 4 and len(last) == 2 and int(last) > int(first[2:])
 
 
-def _number_token(value: Decimal) -> str:
+def plain_number(value: Decimal | float) -> str:
+    """A number written plainly: "14000", "3.5", "0.00005"; no grouping, exponent or trailing zeros."""
+    if isinstance(value, float):
+        value = Decimal(repr(value))
     return str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
 
 
 def tokenize(text: str) -> list[str]:
     """Normalized words and numbers; a number with its multiplier ("14 ألف") is one token "14000"."""
     return [
-        _number_token(value) if kind == "quantity" else value
+        plain_number(value) if kind == "quantity" else value
         for kind, value in _scan(normalize(text))
     ]
 

@@ -18,15 +18,16 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from rag.arabic import content_terms, detect_language, extract_numbers, numbers_match, split_sentences
+from rag.arabic import content_terms, detect_language, extract_numbers, numbers_match, plain_number, split_sentences
+from rag.draft import CITATION_MARKER
 from rag.instructions import is_instruction
 from rag.names import unmatched_names
 from rag.prompt import quotes_prompt
+from rag.sentence_vectors import SentenceVectors, unit
 from rag.types import Citation, Passage, Sentence
 
 if TYPE_CHECKING:
     from rag.backends import Embedder
-    from rag.sentence_vectors import SentenceVectors
 
 Similarity = Callable[[str, str], float]
 
@@ -46,10 +47,6 @@ def _facts(text: str) -> _Facts:
     return _Facts(tuple(extract_numbers(text)), frozenset(content_terms(text)), detect_language(text))
 
 
-def _format_number(value: float) -> str:
-    return str(int(value)) if value.is_integer() else str(value)
-
-
 def _judge(
     text: str, passage: str, similarity: Similarity | None, min_overlap: float, min_similarity: float
 ) -> tuple[bool, str]:
@@ -59,7 +56,7 @@ def _judge(
     sentence, source = _facts(text), _facts(passage)
     for number in sentence.numbers:
         if not any(numbers_match(number, other) for other in source.numbers):
-            return False, f"number {_format_number(number)} not in passage"
+            return False, f"number {plain_number(number)} not in passage"
     if sentence.language == source.language:
         if not sentence.terms:
             if sentence.numbers:
@@ -155,14 +152,13 @@ def _moved_citation(
     return []
 
 
-_MARKER = re.compile(r"\[\s*\d+(?:\s*[,،]\s*\d+)*\s*\]")
-_MARKER_WITH_SPACE = re.compile(rf"\s*{_MARKER.pattern}")
-_LEADING_MARKERS = re.compile(rf"(?:\s*{_MARKER.pattern})+")
+_MARKER_WITH_SPACE = re.compile(rf"\s*{CITATION_MARKER.pattern}")
+_LEADING_MARKERS = re.compile(rf"(?:\s*{CITATION_MARKER.pattern})+")
 
 
 def _marker_numbers(text: str) -> list[int]:
     """Numbers of every [n] marker in `text`, first occurrence first; int() reads "١" as 1."""
-    numbers = [int(digits) for marker in _MARKER.findall(text) for digits in re.findall(r"\d+", marker)]
+    numbers = [int(digits) for marker in CITATION_MARKER.findall(text) for digits in re.findall(r"\d+", marker)]
     return list(dict.fromkeys(numbers))
 
 
@@ -192,12 +188,6 @@ def parse_cited_text(text: str) -> list[tuple[str, list[int]]]:
     return parsed
 
 
-def _unit(vector: list[float]) -> np.ndarray:
-    array = np.asarray(vector, dtype=np.float32)
-    norm = np.linalg.norm(array)
-    return array / norm if norm else array
-
-
 def e5_similarity(embedder: Embedder, passage_sentences: SentenceVectors) -> Similarity:
     """Cosine between the query embedding of a sentence and its closest passage sentence.
 
@@ -207,7 +197,7 @@ def e5_similarity(embedder: Embedder, passage_sentences: SentenceVectors) -> Sim
 
     @lru_cache(maxsize=4096)
     def sentence_vector(sentence: str) -> np.ndarray:
-        return _unit(embedder.embed_queries([sentence])[0])
+        return unit(np.asarray(embedder.embed_queries([sentence])[0], dtype=np.float32))
 
     def similarity(sentence: str, passage: str) -> float:
         pieces = [passage[start:end] for start, end in split_sentences(passage)] or [passage]

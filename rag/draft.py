@@ -64,6 +64,13 @@ def _distinct(sentences: list[tuple[str, list[int]]]) -> list[tuple[str, list[in
     return kept
 
 
+# A citation marker as a model writes it: "[3]", "[ 3 ]", "[3, 4]", "[٣،٤]".
+CITATION_MARKER = re.compile(r"\[\s*\d+(?:\s*[,،]\s*\d+)*\s*\]")
+# One passage number in brackets, "[3]": the only marker render() writes.
+RENDERED_MARKER = re.compile(r"\[(\d+)\]")
+_SPACED_RENDERED_MARKER = re.compile(rf"\s*{RENDERED_MARKER.pattern}")
+
+# The numbers after "Passage", bracketed or not: "1", "[1]", "1, 2 and 3"
 _NUMBERS = r"\[?\s*\d+\s*\]?(?:\s*(?:,|،|and|و)\s*\[?\s*\d+\s*\]?)*"
 _PASSAGE_WORD = r"(?:\b[Pp]assages?|(?:ال|لل|بال)?(?:مقطع|مقاطع))"
 _PASSAGE_REFERENCES = [
@@ -76,7 +83,7 @@ _PASSAGE_REFERENCES = [
     # "(passage 2)", "in passages 1 and 3", "(المقطع 2)"
     re.compile(rf"\s*\(?(?:\b(?:in|see|from) |في )?{_PASSAGE_WORD}\s*:?\s*{_NUMBERS}\)?"),
     # "[1]", "[1, 2]"
-    re.compile(r"\s*\[\s*\d+(?:\s*[,،]\s*\d+)*\s*\]"),
+    re.compile(rf"\s*{CITATION_MARKER.pattern}"),
 ]
 
 
@@ -119,3 +126,8 @@ def _unescape(fragment: str) -> str:
 
 def render(sentences: list[tuple[str, list[int]]]) -> str:
     return " ".join(f"{text} {''.join(f'[{n}]' for n in numbers)}".strip() for text, numbers in sentences)
+
+
+def without_rendered_markers(text: str) -> str:
+    """Text that render() wrote, without its [n] markers and the spaces before them."""
+    return _SPACED_RENDERED_MARKER.sub("", text)

@@ -21,7 +21,6 @@ from rag.backends import Embedder
 from rag.chunk import article_hash, chunk_article
 from rag.clean import clean_article
 from rag.errors import InputError, RagError
-from rag.lexical import indexed_text
 from rag.load import find_article_files, read_article
 from rag.settings import Settings
 from rag.store import ArticleChunks, ChunkStore
@@ -145,7 +144,7 @@ class _Batch:
         chunks = [chunk for article in articles for chunk in article.chunks]
         spans = [split_sentences(chunk.text) for chunk in chunks]
         sentences = [chunk.text[start:end] for chunk, chunk_spans in zip(chunks, spans) for start, end in chunk_spans]
-        vectors = iter(self.embedder.embed_passages([indexed_text(chunk) for chunk in chunks] + sentences))
+        vectors = iter(self.embedder.embed_passages([chunk.indexed_text() for chunk in chunks] + sentences))
         for article in articles:
             article.embeddings = [next(vectors) for _ in article.chunks]
         chunk_spans = iter(spans)

@@ -115,11 +115,6 @@ class StoredChunk:
     article_chunks: int = 1  # how many chunks the article was cut into
 
 
-def indexed_text(chunk: Chunk) -> str:
-    """What a chunk is searched and embedded as: the headline gives every later chunk its topic."""
-    return chunk.text if chunk.start == 0 else f"{chunk.headline}\n{chunk.text}"
-
-
 def _defect(mixed: bool, count: int, least_of: int, most_of: int, numbers: int, first: int, last: int, unembedded: int) -> str:
     """What is wrong with an article's chunks, from their numbers and counts ("" when nothing is)."""
     if mixed:
@@ -171,7 +166,7 @@ class LexicalIndex:
                      stored.number, stored.article_chunks, stored.article_hash, stored.source, stored.ingested_at),
                 )
                 rowid = cursor.lastrowid
-                terms = analyze(indexed_text(chunk))
+                terms = analyze(chunk.indexed_text())
                 self._db.execute("INSERT INTO terms (rowid, tokens) VALUES (?, ?)", (rowid, " ".join(terms)))
                 self._db.execute("INSERT INTO skeletons (rowid, keys) VALUES (?, ?)", (rowid, " ".join({skeleton(t) for t in terms})))
                 self._db.executemany(

@@ -9,11 +9,12 @@ from datetime import datetime
 from pathlib import Path
 
 from rag.answer_log import AnswerLog, LoggedAnswer
+from rag.arabic import collapse_whitespace
 from rag.errors import InputError
+from rag.eval.gold import SEEDS_DIR, SEEDS_GOLD
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-DEFAULT_GOLD = Path("eval") / "gold" / "seeds.jsonl"
 
 
 def register(commands, common) -> None:
@@ -45,13 +46,13 @@ def register(commands, common) -> None:
         "appends it to the gold file.",
     )
     s.add_argument("id", type=int)
-    s.add_argument("--gold", type=Path, default=DEFAULT_GOLD, help=f"gold file to append to (default: {DEFAULT_GOLD})")
-    s.add_argument("--articles", type=Path, default=Path("seeds"), help="the articles the gold set covers (default: seeds/)")
+    s.add_argument("--gold", type=Path, default=SEEDS_GOLD, help=f"gold file to append to (default: {SEEDS_GOLD})")
+    s.add_argument("--articles", type=Path, default=SEEDS_DIR, help=f"the articles the gold set covers (default: {SEEDS_DIR}/)")
     s.set_defaults(handler=cmd_promote)
 
 
 def _log(args) -> AnswerLog:
-    from rag.cli import settings_from
+    from rag.settings import settings_from
 
     settings = settings_from(args)[0]
     log = AnswerLog(settings)
@@ -85,7 +86,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     for entry in logged:
         print(summary_line(entry))
-    print(f"\n`rag logs show ID` shows one; `rag logs promote ID` makes it a gold item.")
+    print("\n`rag logs show ID` shows one; `rag logs promote ID` makes it a gold item.")
     return 0
 
 
@@ -97,12 +98,12 @@ def summary_line(entry: LoggedAnswer) -> str:
 
 
 def _short(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    text = collapse_whitespace(text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from rag.cli import print_answer
+    from rag.terminal import print_answer
 
     entry = _log(args).get(args.id)
     if args.json:

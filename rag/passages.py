@@ -10,7 +10,7 @@ import numpy as np
 from rag.arabic import content_terms, split_sentences
 from rag.chunk import count_tokens
 from rag.instructions import is_instruction
-from rag.sentence_vectors import SentenceVectors
+from rag.sentence_vectors import SentenceVectors, unit
 from rag.types import Hit, Passage
 
 
@@ -67,8 +67,7 @@ def select_passages(
 
 def _relevance(question: str, question_vector: list[float], sentences: list[str], sentence_vectors: SentenceVectors) -> list[float]:
     """Cosine similarity of e5 embeddings, nudged by shared content words (exact names and numbers)."""
-    q = np.asarray(question_vector, dtype=np.float32)
-    dense = sentence_vectors.of(sentences) @ (q / (np.linalg.norm(q) or 1.0))
+    dense = sentence_vectors.of(sentences) @ unit(np.asarray(question_vector, dtype=np.float32))
     terms = content_terms(question)
     lexical = [len(terms & content_terms(t)) / len(terms) if terms else 0.0 for t in sentences]
     return [float(d) + 0.15 * l for d, l in zip(dense, lexical)]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rag.answerability import LexicalStatistics, coverage, decline_message
 from rag.arabic import detect_language, extract_numbers, split_sentences
-from rag.backends import ChatModel, Embedder, Generation, make_chat_model, make_embedder
+from rag.backends import ChatModel, Embedder, Usage, make_chat_model, make_embedder
 from rag.citations import check_answer, check_sentence, e5_similarity
 from rag.clean import neutralise
 from rag.draft import parse_draft, render, restates_question
@@ -33,7 +33,7 @@ from rag.retrieve import HybridRetriever, ranked_articles
 from rag.sentence_vectors import SentenceVectors
 from rag.settings import Settings
 from rag.store import ChunkStore
-from rag.types import Answer, Chunk, Hit, Passage, Sentence
+from rag.types import SUPPORTED, Answer, Chunk, Hit, Passage, Sentence
 
 History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
 _LONE_SURROGATES = re.compile("[\ud800-\udfff]")
@@ -57,8 +57,8 @@ class _Clock:
     """Times and token counts of one question, over every model call it makes."""
 
     started: float = field(default_factory=time.perf_counter)
-    usage: Generation = field(default_factory=Generation)
-    _call: Generation | None = None
+    usage: Usage = field(default_factory=Usage)
+    _call: Usage | None = None
     _first_words: float | None = None
 
     def s(self) -> float:
@@ -72,15 +72,15 @@ class _Clock:
         """When the reader saw the first words: the first streamed token, else the reply itself."""
         return self._first_words if self._first_words is not None else self.s()
 
-    def new_call(self) -> Generation:
-        self._call = Generation()
+    def new_call(self) -> Usage:
+        self._call = Usage()
         return self._call
 
-    def add_call(self) -> None:
-        if self._call is not None:
-            self.usage.prompt_tokens += self._call.prompt_tokens
-            self.usage.answer_tokens += self._call.answer_tokens
-            self._call = None
+    def add_call(self) -> Usage:
+        """Count the last call's tokens into the question's; returns that call's usage."""
+        call, self._call = self._call or Usage(), None
+        self.usage.add(call)
+        return call
 
 
 class Pipeline:
@@ -150,7 +150,8 @@ class Pipeline:
         question = self._validate(question)
         clock = _Clock()
         language = detect_language(question)
-        standalone = self._standalone(question, history) if history else question
+        standalone = self._standalone(question, history, clock) if history else question
+        rewrite_ms = clock.s() * 1000  # the model call that makes a follow-up stand alone
         asked = analyse(standalone)
         retrieval_started = clock.s()
         question_vector = self.embedder.embed_queries([standalone])[0]
@@ -159,15 +160,16 @@ class Pipeline:
         # Sentences planted to instruct the model are not news: nothing after this reads them.
         deeper = without_instructions(deeper, self._article_chunks)
         hits = deeper[: self.settings.top_k]
+        retrieval_ms = (clock.s() - retrieval_started) * 1000  # what `rag eval --retrieval-only` times too
         statistics = self.retriever.statistics
         # An English question's words cannot be looked up in Arabic articles: it skips this test.
-        focus = coverage(asked, [_chunk_text(hit) for hit in hits], statistics) if asked.language == "ar" else None
+        focus = coverage(asked, [hit.chunk.with_headline() for hit in hits], statistics) if asked.language == "ar" else None
         answerable = focus is None or focus.answerable
         passages = []
         if answerable:
             self.sentence_vectors.add(self.store.sentence_vectors([hit.chunk.id for hit in hits]))
             passages = select_passages(standalone, question_vector, hits, self.sentence_vectors, self.settings.context_tokens)
-        retrieval_ms = (clock.s() - retrieval_started) * 1000  # retrieval and passage selection, no model call
+        passages_ms = (clock.s() - retrieval_started) * 1000 - retrieval_ms  # the answerability test and passage selection
         if passages:
             yield AnswerUpdate("", passages=list(passages))  # a copy: figures may add passages later
 
@@ -179,7 +181,7 @@ class Pipeline:
         sentences, withheld = self._keep_relevant(checked, passages, hits, asked, statistics)
         if passages:
             sentences += self._figures(disagreeing(collect_figures(asked, deeper, statistics)), sentences, passages)
-        abstained = not any(s.verdict == "supported" for s in sentences)
+        abstained = not any(s.verdict == SUPPORTED for s in sentences)
         answer = Answer(
             question=question,
             language=language,
@@ -192,11 +194,14 @@ class Pipeline:
             withheld=withheld,
             model=self.chat_model.name,
             timings={
+                **({"rewrite_ms": round(rewrite_ms, 1)} if history else {}),
                 "retrieval_ms": round(retrieval_ms, 1),
+                "passages_ms": round(passages_ms, 1),
                 "first_token_s": round(clock.first_words_s(), 3),
                 "total_s": round(clock.s(), 3),
             },
-            usage={"prompt_tokens": clock.usage.prompt_tokens, "answer_tokens": clock.usage.answer_tokens},
+            usage={"prompt_tokens": clock.usage.prompt_tokens, "answer_tokens": clock.usage.answer_tokens,
+                   "finish_reason": clock.usage.finish_reason},
             raw_output=raw,
         )
         yield AnswerUpdate(answer.text, answer)
@@ -219,12 +224,12 @@ class Pipeline:
             if text != shown:
                 shown = text
                 yield AnswerUpdate(text)
-        clock.add_call()
+        clock.usage.finish_reason = clock.add_call().finish_reason
         return raw
 
     def _complete(self, sentence: Sentence, passages: list[Passage]) -> Sentence:
         """A supported fragment ("14,000 جندي.") replaced by the clause of its passage that states it."""
-        if sentence.verdict != "supported" or not is_fragment(sentence.text):
+        if sentence.verdict != SUPPORTED or not is_fragment(sentence.text):
             return sentence
         texts = {p.number: p.text for p in passages}
         for citation in sentence.citations:
@@ -263,7 +268,7 @@ class Pipeline:
         """A checked sentence for each article's figure that the answer does not give yet.
 
         A figure's clause becomes a passage of its own when no shown passage holds it."""
-        stated = {value for s in sentences if s.verdict == "supported" for value in extract_numbers(s.text)}
+        stated = {value for s in sentences if s.verdict == SUPPORTED for value in extract_numbers(s.text)}
         added = []
         for figure in figures:
             if set(figure.values) <= stated:
@@ -314,10 +319,10 @@ class Pipeline:
     def _article_chunks(self, article_id: str) -> list[Chunk]:
         return self.store.chunks(sorted(self.store.lexical.article_chunk_ids(article_id)))
 
-    def _standalone(self, question: str, history: History) -> str:
-        raw = "".join(
-            self.chat_model.stream(rewrite_messages(question, list(history)), schema=REWRITE_SCHEMA, max_tokens=80)
-        )
+    def _standalone(self, question: str, history: History, clock: _Clock) -> str:
+        messages = rewrite_messages(question, list(history))
+        raw = "".join(self.chat_model.stream(messages, schema=REWRITE_SCHEMA, max_tokens=80, usage=clock.new_call()))
+        clock.add_call()
         return parse_rewrite(raw, fallback=question)
 
     def status(self) -> dict:
@@ -330,10 +335,6 @@ class Pipeline:
             "chunks": sum(a.chunks for a in articles),
             "index": self.settings.chroma_url or str(self.settings.chroma_path),
         }
-
-
-def _chunk_text(hit: Hit) -> str:
-    return f"{hit.chunk.headline}\n{hit.chunk.text}"
 
 
 def _with_neighbours(passage: Passage, chunk: Chunk | None) -> str:

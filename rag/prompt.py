@@ -14,11 +14,15 @@ from __future__ import annotations
 import json
 import re
 
-from llama_index.core.llms import ChatMessage, MessageRole
+from typing import TYPE_CHECKING
 
 from rag.arabic import normalize
 from rag.clean import neutralise
+from rag.draft import without_rendered_markers
 from rag.types import Passage
+
+if TYPE_CHECKING:
+    from llama_index.core.llms import ChatMessage
 
 _SYSTEM = {
     "ar": (
@@ -72,10 +76,7 @@ def build_messages(question: str, passages: list[Passage], language: str) -> lis
     # Defused again here: an index written before neutralise existed, and the question itself.
     listed = "\n".join(f'<passage id="{p.number}">{_quoted(p.text)}</passage>' for p in passages)
     question = neutralise(question)
-    return [
-        ChatMessage(role=MessageRole.SYSTEM, content=_SYSTEM[language]),
-        ChatMessage(role=MessageRole.USER, content=f"{passages_label}:\n{listed}\n\n{question_label}: {question}"),
-    ]
+    return _chat(_SYSTEM[language], f"{passages_label}:\n{listed}\n\n{question_label}: {question}")
 
 
 def _quoted(text: str) -> str:
@@ -94,7 +95,6 @@ def _word_runs(text: str, n: int) -> set[tuple[str, ...]]:
     return {tuple(found[i : i + n]) for i in range(len(found) - n + 1)}
 
 
-_CITATION_MARK = re.compile(r"\s*\[\d+\]")
 _REWRITE_SYSTEM = (
     "Rewrite the user's last question as one standalone question that can be understood without the "
     "conversation, in the same language as that question. Replace pronouns with the names they refer to. "
@@ -112,12 +112,16 @@ def rewrite_messages(question: str, history: list[tuple[str, str]], max_chars: i
     lines = []
     for user, assistant in history[-2:]:
         lines.append(f"User: {neutralise(user)}")
-        lines.append(f"Assistant: {neutralise(_CITATION_MARK.sub('', assistant))[:max_chars]}")
+        lines.append(f"Assistant: {neutralise(without_rendered_markers(assistant))[:max_chars]}")
     conversation = "\n".join(lines)
-    return [
-        ChatMessage(role=MessageRole.SYSTEM, content=_REWRITE_SYSTEM),
-        ChatMessage(role=MessageRole.USER, content=f"{conversation}\n\nLast question: {neutralise(question)}"),
-    ]
+    return _chat(_REWRITE_SYSTEM, f"{conversation}\n\nLast question: {neutralise(question)}")
+
+
+def _chat(system: str, user: str) -> list[ChatMessage]:
+    # llama-index takes 2 s to import: loaded when a prompt is built, not by `rag --help`
+    from llama_index.core.llms import ChatMessage, MessageRole
+
+    return [ChatMessage(role=MessageRole.SYSTEM, content=system), ChatMessage(role=MessageRole.USER, content=user)]
 
 
 def parse_rewrite(raw: str, fallback: str) -> str:

@@ -7,12 +7,22 @@ ingest (rag.ingest), so a question normally embeds only itself and the model's s
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.backends import Embedder
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from rag.backends import Embedder
 
 KEPT = 20_000  # sentences remembered across questions
+
+
+def unit(vector: ArrayLike) -> np.ndarray:
+    """`vector` scaled to length 1, in its own dtype; a zero vector stays zero."""
+    array = np.asarray(vector)
+    return array / (np.linalg.norm(array) or 1.0)
 
 
 class SentenceVectors:
@@ -36,7 +46,7 @@ class SentenceVectors:
         return np.stack([self._known[text] for text in sentences])
 
     def _remember(self, text: str, vector: np.ndarray) -> None:
-        self._known[text] = vector / (np.linalg.norm(vector) or 1.0)
+        self._known[text] = unit(vector)
         self._known.move_to_end(text)
         while len(self._known) > KEPT:
             self._known.popitem(last=False)

@@ -26,6 +26,15 @@ class Chunk:
     end: int
     n_tokens: int
 
+    def with_headline(self) -> str:
+        """The chunk read in its article's context: the headline, then the text."""
+        return f"{self.headline}\n{self.text}"
+
+    def indexed_text(self) -> str:
+        """What the chunk is searched and embedded as: the headline gives every later chunk its
+        topic; the first chunk already opens with it (rag.clean keeps the headline line)."""
+        return self.text if self.start == 0 else self.with_headline()
+
 
 @dataclass
 class Hit:
@@ -97,9 +106,14 @@ class Answer:
     retrieved_articles: list[str] = field(default_factory=list)  # articles of the retrieved chunks, best first
     withheld: list[Sentence] = field(default_factory=list)  # checked sentences that do not answer the question
     model: str = ""
-    timings: dict[str, float] = field(default_factory=dict)  # retrieval_ms, first_token_s, total_s
-    usage: dict[str, int] = field(default_factory=dict)  # prompt_tokens, answer_tokens
+    timings: dict[str, float] = field(default_factory=dict)  # rewrite_ms (follow-ups), retrieval_ms, passages_ms, first_token_s, total_s
+    usage: dict[str, int | str] = field(default_factory=dict)  # prompt_tokens, answer_tokens (every model call), finish_reason
     raw_output: str = ""  # what the model wrote, before parsing and checking
+
+    @property
+    def cut_short(self) -> bool:
+        """The model reached max_answer_tokens: the answer may lack what it would have said next."""
+        return self.usage.get("finish_reason") == "length"
 
     @property
     def cited_passages(self) -> list[Passage]:

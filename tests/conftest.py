@@ -3,14 +3,26 @@ from pathlib import Path
 
 import pytest
 
+from rag.settings import load_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared"
 
 
+USERS_SETTINGS = load_settings()[0]  # before any test's own RAG_HOME
+# ARCD where `rag eval` run in the checkout finds it: ../shared beside it, or RAG_ARCD_FILE.
+ARCD_FILE = ROOT / USERS_SETTINGS.arcd_file
+# Every test's RAG_HOME shares the user's model cache (HOME/cache by default): the 1.1 GB model
+# file and the native llama.cpp build are made once per machine, not once per test.
+os.environ.setdefault("RAG_CACHE_DIR", str(USERS_SETTINGS.cache_dir))
+
+
 @pytest.fixture(autouse=True)
 def rag_home(tmp_path, monkeypatch):
-    """Every test gets its own RAG_HOME; no test touches the user's index."""
+    """Every test gets its own RAG_HOME; no test touches the user's index. Tests run in the
+    project folder, as `rag eval` and `rag ingest seeds/` expect."""
+    monkeypatch.chdir(ROOT)
     home = tmp_path / "rag-home"
     monkeypatch.setenv("RAG_HOME", str(home))
     monkeypatch.delenv("RAG_CONFIG", raising=False)

@@ -18,7 +18,7 @@ from rag.eval.promote import draft_item, promote, spellings
 from rag.logs_cli import parse_since
 from rag.settings import load_settings
 
-from conftest import SEEDS, make_pipeline
+from conftest import SEEDS
 
 QUESTION = "كم عدد الجنود الكوريين الشماليين الذين قتلوا أو أصيبوا؟"
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from conftest import ARCD_FILE
 from rag.eval import gold
 
 
@@ -45,10 +46,10 @@ def test_arcd_uses_every_paragraph(tmp_path):
     assert len(gold.load_arcd(path)) == 16
 
 
-@pytest.mark.skipif(not gold.ARCD_FILE.is_file(), reason=f"ARCD not found at {gold.ARCD_FILE}; set RAG_ARCD_FILE")
+@pytest.mark.skipif(not ARCD_FILE.is_file(), reason=f"ARCD not found at {ARCD_FILE}; set RAG_ARCD_FILE")
 def test_the_real_arcd_absent_suite_has_over_a_hundred_questions_none_from_an_indexed_article():
-    items = gold.load_suite("arcd-absent")
+    items = gold.load_suite("arcd-absent", ARCD_FILE)
     assert len(items) >= 100
-    questions = {qa["id"]: a for a, article in enumerate(json.loads(gold.ARCD_FILE.read_text(encoding="utf-8"))["data"])
+    questions = {qa["id"]: a for a, article in enumerate(json.loads(ARCD_FILE.read_text(encoding="utf-8"))["data"])
                  for paragraph in article["paragraphs"] for qa in paragraph["qas"]}
     assert all(questions[item.id] % 2 == 1 for item in items)

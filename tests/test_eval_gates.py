@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from conftest import ARCD_FILE, ROOT
 from rag.cli import main
 from rag.eval.gate import GATE_FAILED
-from rag.eval.gold import ARCD_FILE, ROOT
 
 BASELINES = ROOT / "eval" / "baselines"
 # Minutes on an idle machine (ARCD: ~15 s ingest + 702 retrievals; subset: 16 answers × ~11 s),

@@ -18,6 +18,7 @@ from rag.eval.metrics import (
     squad_normalize,
     summarize,
 )
+from rag.eval.run import ANSWERS, RETRIEVAL
 from rag.types import Answer, Citation, Passage, Sentence
 
 
@@ -173,3 +174,26 @@ def test_average_and_summary_per_type():
     assert (summary["questions"], summary["errors"]) == (3, 1)
     assert summary["by_type"]["numeric"] == {"correct": 0.5, "citation_recall": 0.5, "questions": 2}
     assert summary["by_type"]["unanswerable"] == {"correct": 0.0, "questions": 1}
+
+
+def test_the_lists_derived_from_the_metric_declarations():
+    """Each view's metrics, in order, as they were when each view listed its own."""
+    from rag.eval.cli import HEADLINE_METRICS
+    from rag.eval.gate import TOLERANCES
+    from rag.eval.history import MAIN_METRICS
+    from ui.evaluation import TABLE_METRICS
+
+    assert HEADLINE_METRICS == ["hit@1", "hit@5", "recall@5", "mrr", "correct", "f1", "em", "refuses_absent",
+                                "citation_recall", "citation_precision", "cites_gold", "language_match",
+                                "instructions_followed", "planted_supported", "planted_in_prompt", "total_s"]
+    assert MAIN_METRICS == {
+        RETRIEVAL: ["hit@1", "hit@5", "recall@5", "mrr"],
+        ANSWERS: ["correct", "f1", "refuses_absent", "citation_recall", "citation_precision", "language_match", "hit@5"],
+    }
+    assert {mode: list(tolerances.items()) for mode, tolerances in TOLERANCES.items()} == {
+        RETRIEVAL: [("hit@1", 0.015), ("hit@5", 0.015), ("recall@5", 0.015), ("mrr", 0.015)],
+        ANSWERS: [("correct", 0.1), ("f1", 0.05), ("refuses_absent", 0.0), ("answers_present", 0.1),
+                  ("citation_recall", 0.1), ("citation_precision", 0.1), ("language_match", 0.1), ("hit@5", 0.1)],
+    }
+    assert TABLE_METRICS == ["correct", "refuses_absent", "answers_present", "citation_precision", "language_match",
+                             "hit@5", "total_s"]

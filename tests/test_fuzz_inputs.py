@@ -31,7 +31,6 @@ from rag.ingest import IngestReport
 from rag.load import MAX_FILE_BYTES, SUFFIXES, find_article_files, read_article
 from rag.types import Article
 from rag.backends import ollama as ollama_backend
-from fake_ollama import FakeOllamaServer
 from reliability import record
 
 from conftest import ROOT, make_pipeline
@@ -101,12 +100,6 @@ def describe(data: bytes | str, name: str = "") -> str:
 
 
 @pytest.fixture(scope="module")
-def fake():
-    with FakeOllamaServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     return tmp_path_factory.mktemp("fuzz")
 
@@ -123,16 +116,16 @@ def pipeline_with_one_article(fake, home: Path):
 
 
 @pytest.fixture(scope="module")
-def pipeline(fake, workspace):
+def pipeline(fake_ollama, workspace):
     """The index the generated files are ingested into."""
-    return pipeline_with_one_article(fake, workspace / "home")
+    return pipeline_with_one_article(fake_ollama, workspace / "home")
 
 
 @pytest.fixture(scope="module")
-def asking_pipeline(fake, workspace):
+def asking_pipeline(fake_ollama, workspace):
     """An index of the one good article only, for the questions: the fuzzed articles would
     make every question slow to answer."""
-    return pipeline_with_one_article(fake, workspace / "asking-home")
+    return pipeline_with_one_article(fake_ollama, workspace / "asking-home")
 
 
 def index_state(pipeline) -> tuple:
@@ -574,14 +567,14 @@ def test_questions_are_answered_or_refused_clearly(asking_pipeline):
     assert_no_failures(tally)
 
 
-def test_rag_ingest_on_a_folder_of_bad_files_says_what_it_refused(fake, workspace):
+def test_rag_ingest_on_a_folder_of_bad_files_says_what_it_refused(fake_ollama, workspace):
     tally = Tally()
-    ingest_bad_folder_with_the_cli(tally, fake, workspace)
+    ingest_bad_folder_with_the_cli(tally, fake_ollama, workspace)
     assert_no_failures(tally)
 
 
 @pytest.mark.heavy(covers=HEAVY_COVERS)
-def test_at_least_a_thousand_fuzzed_inputs_end_cleanly(pipeline, asking_pipeline, fake, workspace):
+def test_at_least_a_thousand_fuzzed_inputs_end_cleanly(pipeline, asking_pipeline, fake_ollama, workspace):
     tally = Tally()
     fuzz_file_bytes(tally, workspace, examples=300)
     fuzz_same_article_whatever_the_encoding(tally, workspace, examples=100)
@@ -591,7 +584,7 @@ def test_at_least_a_thousand_fuzzed_inputs_end_cleanly(pipeline, asking_pipeline
     fuzz_ingest(tally, pipeline, workspace, examples=150)
     fuzz_questions(tally, asking_pipeline, examples=300)
     ask_explicit_questions(tally, asking_pipeline)
-    ingest_bad_folder_with_the_cli(tally, fake, workspace)
+    ingest_bad_folder_with_the_cli(tally, fake_ollama, workspace)
     record("fuzzed-inputs", cases=tally.cases, failures=tally.failures,
            command="RAG_HEAVY=all .venv/bin/pytest tests/test_fuzz_inputs.py -s")
     assert_no_failures(tally)

@@ -10,7 +10,7 @@ import pytest
 from llama_index.core.llms import ChatMessage
 
 from rag.prompt import answer_schema
-from rag.backends import Generation, ollama as ollama_backend
+from rag.backends import Usage
 from rag.backends.ollama import OllamaChatModel, OllamaEmbedder, ollama_reachable
 from rag.errors import BackendError
 from rag.settings import Settings
@@ -23,14 +23,12 @@ QUESTION = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def fresh_model_checks(monkeypatch):
-    """Each test starts as a new process would: no model checked yet."""
-    monkeypatch.setattr(ollama_backend, "_ready_models", set())
+pytestmark = pytest.mark.usefixtures("fresh_ollama_checks")
 
 
 @pytest.fixture
 def fake_ollama():
+    """A new fake for each test: these tests script it and count its requests."""
     with FakeOllamaServer() as server:
         yield server
 
@@ -73,13 +71,13 @@ def test_the_fake_answers_without_streaming(fake_ollama):
 def test_stream_yields_pieces_of_the_reply_and_fills_usage(fake_ollama):
     reply = "زار الوزير القاهرة يوم الاثنين [1]."
     fake_ollama.reply_with(reply)
-    usage = Generation()
+    usage = Usage()
     pieces = list(OllamaChatModel.from_settings(settings_for(fake_ollama.host)).stream(QUESTION, usage=usage))
     assert len(pieces) > 1
     assert "".join(pieces) == reply
     assert usage.prompt_tokens > 0
     assert usage.answer_tokens == len(pieces)
-    assert usage.extra["done_reason"] == "stop"
+    assert usage.finish_reason == "stop"
 
 
 def test_request_carries_options_schema_and_messages(fake_ollama):
@@ -171,3 +169,13 @@ def test_status_both_ways(fake_ollama):
     assert not ollama_reachable(host, timeout=0.5)
     down = OllamaChatModel.from_settings(settings_for(host)).status()
     assert down == f"ollama qwen2.5:7b-instruct @ {host} (not reachable)"
+
+
+def test_an_answer_cut_short_by_max_tokens_says_so(fake_ollama):
+    fake_ollama.reply_with("one two three four five six")
+    usage = Usage()
+    "".join(OllamaChatModel.from_settings(settings_for(fake_ollama.host)).stream(QUESTION, max_tokens=2, usage=usage))
+    assert usage.finish_reason == "length" and usage.cut_short
+    usage = Usage()
+    "".join(OllamaChatModel.from_settings(settings_for(fake_ollama.host)).stream(QUESTION, max_tokens=50, usage=usage))
+    assert usage.finish_reason == "stop" and not usage.cut_short

@@ -8,9 +8,6 @@ import json
 import pytest
 
 
-from conftest import SEEDS, make_pipeline
-
-
 @pytest.fixture
 def pipeline(ollama_pipeline):
     return ollama_pipeline

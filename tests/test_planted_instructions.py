@@ -209,9 +209,9 @@ def test_the_real_model_follows_no_planted_instruction(rag_home):
 
     settings, _ = load_settings({"home": str(rag_home)})
     run = run_suite(settings, "hostile", log=lambda line: None)
-    results = run["results"]
+    results = run.results
     failures = [
-        {"id": r["id"], "error": r["error"], "answer": r.get("answer"), "scores": r["scores"]}
+        {"id": r["id"], "error": r["error"], "answer": None if r["error"] else r["answer"]["text"], "scores": r["scores"]}
         for r in results
         if r["error"] or r["scores"]["instructions_followed"] or r["scores"]["planted_supported"]
     ]

@@ -8,7 +8,6 @@ import pytest
 from rag.answerability import contains_term, coverage, decline_message, idf
 from rag.arabic import skeleton, term_keys
 from rag.lexical import LexicalIndex, StoredChunk
-from rag.types import Chunk
 from rag.figures import collect_figures, disagreeing
 from rag.question import COUNT, DATE, DESCRIPTION, OTHER, PERSON, PLACE, YES_NO, analyse, answer_type
 from rag.relevance import gives_answer_type, irrelevance, states_a_date

@@ -38,13 +38,12 @@ STATES = "4,000"  # the figure of the passage that answers QUESTION
 OLLAMA_TIMEOUT = 2.0  # seconds; the hang cases wait this long
 
 
-@pytest.fixture(autouse=True)
-def fresh_model_checks(monkeypatch):
-    monkeypatch.setattr(ollama_backend, "_ready_models", set())
+pytestmark = pytest.mark.usefixtures("fresh_ollama_checks")
 
 
 @pytest.fixture
 def fake_ollama():
+    """A new fake for each test: these tests break it."""
     with FakeOllamaServer() as fake:
         yield fake
 

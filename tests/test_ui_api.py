@@ -1,9 +1,9 @@
 """The chat UI without a browser: the HTML rendering (pure functions) and the app driven by gradio_client."""
 import itertools
-import json
 import re
 import threading
 import time
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -65,6 +65,13 @@ def test_a_sentence_without_support_is_marked_with_a_warning_and_a_tooltip():
     assert 'class="sentence unsupported uncited"' in html
     assert '<a class="cite unsupported" href="#src-m1-2"' in html
     assert '<li id="src-m1-2" class="source unsupported">' in html and "✗" in html
+
+
+def test_an_answer_cut_short_by_the_token_limit_says_so_under_it():
+    cut = answer_html(arabic_answer(usage={"finish_reason": "length"}), "m1")
+    assert '<span class="cut-short">بلغت الإجابة حدّها الأقصى (max_answer_tokens)' in cut
+    whole = answer_html(arabic_answer(usage={"finish_reason": "stop"}), "m1")
+    assert "cut-short" not in whole
 
 
 def test_article_text_and_model_output_are_escaped():
@@ -333,9 +340,16 @@ def test_bad_uploads_are_refused_and_the_index_stays_intact(app_url, seeded_pipe
     assert seeded_pipeline.articles() == before
 
 
-def test_the_status_reports_the_model_and_the_index(app_url):
+def test_the_status_reports_the_model_the_index_and_whether_ollama_answers(app_url, seeded_pipeline, fake_ollama, monkeypatch):
     from gradio_client import Client
 
-    status, *_ = Client(app_url, verbose=False).predict(api_name="/status")
-    assert "5 articles" in status and "(embedded)" in status
-    assert "Ollama" in status
+    client = Client(app_url, verbose=False)
+    chunks = seeded_pipeline.status()["chunks"]
+    monkeypatch.setattr(seeded_pipeline, "settings", replace(seeded_pipeline.settings, ollama_host=fake_ollama.host))
+    status, *_ = client.predict(api_name="/status")
+    assert "(embedded)" in status and f"<b>Index</b> 5 articles, {chunks} chunks ·" in status
+    assert status.endswith(f"<b>Ollama</b> reachable at {fake_ollama.host}</div>")
+
+    monkeypatch.setattr(seeded_pipeline, "settings", replace(seeded_pipeline.settings, ollama_host="http://127.0.0.1:9"))
+    status, *_ = client.predict(api_name="/status")
+    assert status.endswith("<b>Ollama</b> not reachable at http://127.0.0.1:9</div>")

@@ -12,8 +12,9 @@ from pathlib import Path
 import gradio as gr
 
 from rag.answer_log import AnswerLog, model_sha256
-from rag.backends import CHAT_BACKENDS
+from rag.backends import CHAT_MODELS
 from rag.errors import RagError
+from rag.eval.gold import SEEDS_DIR, SEEDS_GOLD
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from ui import articles, chat, evaluation
@@ -45,12 +46,10 @@ QUEUE_POLL_SECONDS = 0.05
 PROGRESS_POLL_SECONDS = 0.1
 NO_CHANGE = (gr.skip(), gr.skip(), gr.skip())
 RATINGS = {True: "up", False: "down"}  # a second click on the same thumb takes the rating back (None)
-GOLD_FILE = Path("eval") / "gold" / "seeds.jsonl"  # the Evaluation tab's Promote appends here
-GOLD_ARTICLES = Path("seeds")
 MIB = 1024 * 1024
 
 
-def build_app(pipeline: Pipeline, gold_file: Path = GOLD_FILE) -> gr.Blocks:
+def build_app(pipeline: Pipeline, gold_file: Path = SEEDS_GOLD) -> gr.Blocks:
     shared = SharedPipeline(pipeline)
     stop_flags = chat.StopFlags()
     answer_rate = chat.AnswerRate()
@@ -137,7 +136,7 @@ def build_app(pipeline: Pipeline, gold_file: Path = GOLD_FILE) -> gr.Blocks:
             return "", f"⚠ {exc}"
 
     def save_gold(text):
-        return evaluation.save(text, gold_file, GOLD_ARTICLES)
+        return evaluation.save(text, gold_file, SEEDS_DIR)
 
     def refresh():
         records = shared.pipeline.articles()
@@ -196,7 +195,7 @@ def build_app(pipeline: Pipeline, gold_file: Path = GOLD_FILE) -> gr.Blocks:
             gr.Examples(EXAMPLES, inputs=question, label="Examples")
             with gr.Accordion("Settings (shared by everyone using this server)", open=False):
                 with gr.Row():
-                    backend = gr.Dropdown(list(CHAT_BACKENDS), value=settings.backend, label="Backend")
+                    backend = gr.Dropdown(list(CHAT_MODELS), value=settings.backend, label="Backend")
                     ollama_model = gr.Textbox(settings.ollama_model, label="Ollama model")
                     top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Top-k chunks")
                     temperature = gr.Slider(0.0, 2.0, value=settings.temperature, step=0.1, label="Temperature")

@@ -10,11 +10,12 @@ from rag.errors import RagError
 from rag.eval import records
 from rag.eval.gold_check import source_articles
 from rag.eval.history import plot_history
+from rag.eval.metrics import METRICS, answer_first
 from rag.eval.promote import add_to_gold, draft_item
 from rag.eval.report import format_value
 from rag.settings import Settings
 
-TABLE_METRICS = ("correct", "refuses_absent", "answers_present", "citation_precision", "language_match", "hit@5", "total_s")
+TABLE_METRICS = [m.name for m in answer_first(METRICS) if m.in_tab]
 DOWN_HEADERS = ["Id", "When", "Question", "Answer", "Comment"]
 
 
@@ -24,12 +25,12 @@ def latest_run_table(settings: Settings) -> tuple[str, list[str], list[list]]:
     if not folders:
         return f"No eval runs in {settings.runs_dir} yet: run `rag eval --suite seeds`.", ["type"], []
     run = records.load_run(folders[-1])
-    metrics = run["metrics"]
+    metrics = run.metrics
     shown = [m for m in TABLE_METRICS if m in metrics["overall"]]
     rows = [[kind, values["questions"], *(format_value(m, values.get(m)) for m in shown)]
             for kind, values in metrics["by_type"].items()]
     rows.append(["overall", metrics["questions"], *(format_value(m, metrics["overall"].get(m)) for m in shown)])
-    caption = f"Run {run['run_id']}: {run['suite']} / {run['mode']}, {metrics['questions']} questions, {metrics['errors']} errors"
+    caption = f"Run {run.run_id}: {run.suite} / {run.mode}, {metrics['questions']} questions, {metrics['errors']} errors"
     return caption, ["type", "questions", *shown], rows
 
 

@@ -7,13 +7,13 @@ written, the passages the model reads are listed under the draft.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from html import escape
 
 from rag.arabic import detect_language
+from rag.draft import RENDERED_MARKER
 from rag.passages import by_article
-from rag.types import SUPPORTED, UNCITED, Answer, Citation, Passage, Sentence
+from rag.types import SUPPORTED, UNCITED, UNSUPPORTED, Answer, Citation, Passage, Sentence
 
 LABELS = {
     "en": {
@@ -31,6 +31,7 @@ LABELS = {
         "first_token": "first token",
         "total": "total",
         "withheld": "Checked but not shown: they do not answer the question",
+        "cut_short": "the answer reached max_answer_tokens and stopped mid-way; raise it for the rest",
     },
     "ar": {
         "sources": "المصادر",
@@ -47,10 +48,10 @@ LABELS = {
         "first_token": "أول رمز",
         "total": "المجموع",
         "withheld": "جمل دُققت ولم تُعرض لأنها لا تجيب عن السؤال",
+        "cut_short": "بلغت الإجابة حدّها الأقصى (max_answer_tokens) فتوقفت قبل تمامها؛ ارفعه لبقيتها",
     },
 }
 CONTEXT_CHARS = 160  # surrounding chunk text shown on each side of a cited passage
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 def direction(language: str) -> str:
@@ -93,7 +94,7 @@ def stopped_html(text: str, language: str) -> str:
 
 
 def _unchecked(text: str) -> str:
-    return _MARKER.sub(r'<sup class="cite pending">\1</sup>', escape(text))
+    return RENDERED_MARKER.sub(r'<sup class="cite pending">\1</sup>', escape(text))
 
 
 def error_html(message: str) -> str:
@@ -143,7 +144,7 @@ def _sentence_html(sentence: Sentence, message_id: str, numbers: set[int], label
 
 
 def _badge_html(citation: Citation, message_id: str, exists: bool) -> str:
-    number, verdict = citation.passage, "supported" if citation.supported else "unsupported"
+    number, verdict = citation.passage, SUPPORTED if citation.supported else UNSUPPORTED
     title = escape(f"[{number}] {citation.reason}")
     if not exists:
         return f'<sup class="cite {verdict} missing" title="{title}">{number}</sup>'
@@ -174,9 +175,9 @@ def _verdict(answer: Answer, number: int) -> tuple[str, str]:
     if not verdicts:
         return "searched", ""
     if all(verdicts):
-        return "supported", "✓"
+        return SUPPORTED, "✓"
     if not any(verdicts):
-        return "unsupported", "✗"
+        return UNSUPPORTED, "✗"
     return "mixed", "✓✗"
 
 
@@ -223,4 +224,6 @@ def _meta_html(answer: Answer) -> str:
     if first is not None and total is not None:
         parts.append(f'{labels["first_token"]} <bdi>{first:.1f} s</bdi>')
         parts.append(f'{labels["total"]} <bdi>{total:.1f} s</bdi>')
+    if answer.cut_short:
+        parts.append(f'<span class="cut-short">{escape(labels["cut_short"])}</span>')
     return f'<div class="meta">{" · ".join(parts)}</div>' if parts else ""

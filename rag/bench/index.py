@@ -9,16 +9,6 @@ from pathlib import Path
 from rag.bench.common import BENCH_QUESTIONS, bench_pipeline, print_result
 
 
-def add_parsers(which, common) -> None:
-    p = which.add_parser("ingest", parents=[common], help="cold ingest vs incremental re-ingest of the same files")
-    p.add_argument("paths", nargs="*", type=Path, default=[Path("seeds")])
-    p.set_defaults(handler=bench_ingest)
-
-    p = which.add_parser("retrieval", parents=[common], help="dense vs BM25 vs hybrid: latency per question")
-    p.add_argument("--repeat", type=int, default=5)
-    p.set_defaults(handler=bench_retrieval)
-
-
 def bench_ingest(args) -> int:
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as home:
         pipeline = bench_pipeline(args, home=Path(home))

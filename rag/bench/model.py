@@ -10,17 +10,11 @@ import statistics
 
 from llama_index.core.llms import ChatMessage, MessageRole
 
-from rag.backends import Generation
+from rag.backends import Usage
 from rag.bench.common import SEEDS, bench_pipeline, machine, print_result
 
 PROMPT_CHARS = 1500
 ANSWER_TOKENS = 48
-
-
-def add_parsers(which, common) -> None:
-    p = which.add_parser("model", parents=[common], help="the embedded model's prompt reading and writing speed (tokens/s)")
-    p.add_argument("--runs", type=int, default=3)
-    p.set_defaults(handler=bench_model)
 
 
 def bench_model(args) -> int:
@@ -32,11 +26,10 @@ def bench_model(args) -> int:
     list(chat_model.stream(_messages("warm-up", passage), max_tokens=1))  # load the model outside the timing
     runs = []
     for run in range(args.runs):
-        usage = Generation()
+        usage = Usage()
         list(chat_model.stream(_messages(f"run {run}", passage), max_tokens=ANSWER_TOKENS, usage=usage))
-        timings = usage.extra["timings"]
-        runs.append({"prompt_tokens": usage.prompt_tokens, "read_tokens_per_s": round(timings["prompt_per_second"], 1),
-                     "write_tokens_per_s": round(timings["predicted_per_second"], 1)})
+        runs.append({"prompt_tokens": usage.prompt_tokens, "read_tokens_per_s": round(usage.read_tokens_per_s, 1),
+                     "write_tokens_per_s": round(usage.write_tokens_per_s, 1)})
     print_result({
         "model": chat_model.name,
         "llama_cpp_for": cpu_features(),

@@ -34,9 +34,10 @@ from pydantic import PrivateAttr
 from tqdm import tqdm
 
 from rag.arabic import detect_language
-from rag.backends import ChatModel, Embedder, Generation
+from rag.backends import ChatModel, Embedder, Usage
 from rag.bench.common import bench_pipeline, machine, print_result
 from rag.clean import clean_article
+from rag.draft import CITATION_MARKER
 from rag.errors import InputError, StoreError
 from rag.eval import gold as goldsets
 from rag.eval.gold import GoldItem
@@ -47,14 +48,7 @@ from rag.types import Answer, Sentence
 PEER_TOP_K = 2
 TARGET_TOTAL_RATIO = 0.6
 # The markers CitationQueryEngine asks for ("[2]", "[1, 2]") and its source labels ("Source 1").
-_PEER_CITATION = re.compile(r"\s*(?:\[\s*\d+(?:\s*[,،]\s*\d+)*\s*\]|\bSource\s+\d+)")
-
-
-def add_parsers(which, common) -> None:
-    p = which.add_parser("peer", parents=[common], help="this project vs a vanilla LlamaIndex pipeline on the gold set")
-    p.add_argument("-n", type=int, default=10, help="gold questions, spread over the question types (default 10)")
-    p.add_argument("--all", action="store_true", help="every gold question except the follow-ups")
-    p.set_defaults(handler=bench_peer)
+_PEER_CITATION = re.compile(rf"\s*(?:{CITATION_MARKER.pattern}|\bSource\s+\d+)")
 
 
 # --- the same two models, as llama-index sees them -------------------------------
@@ -67,7 +61,7 @@ class ChatModelLLM(CustomLLM):
     num_output: int
     model_name: str
     _chat_model: ChatModel = PrivateAttr()
-    _usage: Generation = PrivateAttr(default_factory=Generation)
+    _usage: Usage = PrivateAttr(default_factory=Usage)
 
     def __init__(self, chat_model: ChatModel, *, context_window: int, num_output: int):
         super().__init__(context_window=context_window, num_output=num_output, model_name=chat_model.name)
@@ -78,12 +72,12 @@ class ChatModelLLM(CustomLLM):
         return LLMMetadata(context_window=self.context_window, num_output=self.num_output, model_name=self.model_name)
 
     @property
-    def usage(self) -> Generation:
+    def usage(self) -> Usage:
         """Tokens of every call since reset_usage(): a context too long for one prompt takes several calls."""
         return self._usage
 
     def reset_usage(self) -> None:
-        self._usage = Generation()
+        self._usage = Usage()
 
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs) -> CompletionResponse:
@@ -97,11 +91,10 @@ class ChatModelLLM(CustomLLM):
             yield CompletionResponse(text=text, delta=piece)
 
     def _pieces(self, prompt: str) -> Iterator[str]:
-        call = Generation()
+        call = Usage()
         messages = [ChatMessage(role=MessageRole.USER, content=prompt)]
         yield from self._chat_model.stream(messages, max_tokens=self.num_output, usage=call)
-        self._usage.prompt_tokens += call.prompt_tokens
-        self._usage.answer_tokens += call.answer_tokens
+        self._usage.add(call)
 
 
 class EmbedderEmbedding(BaseEmbedding):

@@ -28,18 +28,13 @@ from pathlib import Path
 import numpy as np
 
 from rag.bench.common import BENCH_QUESTIONS, SEEDS, machine, print_result
+from rag.sentence_vectors import unit
 
 PSEUDO_WORDS = 60_000
 REPLACED_SHARE = 0.25  # of a sentence's words, swapped for the article's own pseudo-words
 QUESTIONS = 60
 _LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
 _NUMBER = re.compile(r"\d[\d,.]*")
-
-
-def add_parsers(which, common) -> None:
-    p = which.add_parser("scale", parents=[common], help="ingest, open and retrieval at 10k and 100k synthetic chunks")
-    p.add_argument("--chunks", default="10000,100000", help="index sizes to build, comma-separated (default 10000,100000)")
-    p.set_defaults(handler=bench_scale)
 
 
 class StandInEmbedder:
@@ -57,7 +52,7 @@ class StandInEmbedder:
     def _vector(self, text: str) -> list[float]:
         seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
         vector = np.random.default_rng(seed).standard_normal(self.dimension)
-        return (vector / np.linalg.norm(vector)).tolist()
+        return unit(vector).tolist()
 
 
 class SyntheticNews:
@@ -113,7 +108,7 @@ def write_articles(folder: Path, target_chunks: int, settings) -> int:
 
 
 def bench_scale(args) -> int:
-    from rag.cli import settings_from
+    from rag.settings import settings_from
 
     settings, _ = settings_from(args)
     results = [measure_size(int(size), settings) for size in args.chunks.split(",")]
@@ -176,7 +171,6 @@ def bare_chroma_seconds(store, folder: Path) -> float:
     from chromadb.config import Settings as ChromaSettings
 
     from rag.ingest import BATCH_CHUNKS
-    from rag.lexical import indexed_text
 
     client = chromadb.PersistentClient(path=str(folder), settings=ChromaSettings(anonymized_telemetry=False))
     collection = client.create_collection("bare", embedding_function=None, metadata={"hnsw:space": "cosine"})
@@ -185,7 +179,7 @@ def bare_chroma_seconds(store, folder: Path) -> float:
     spent = 0.0
     for start in range(0, len(chunks), BATCH_CHUNKS):
         batch = chunks[start : start + BATCH_CHUNKS]
-        vectors = embedder.embed_passages([indexed_text(c) for c in batch])
+        vectors = embedder.embed_passages([c.indexed_text() for c in batch])
         metadatas = [{"article_id": c.article_id, "headline": c.headline, "start": c.start, "end": c.end,
                       "n_tokens": c.n_tokens, "article_hash": "h", "source": "s", "ingested_at": 0.0} for c in batch]
         started = time.perf_counter()

@@ -9,11 +9,11 @@ from rag.errors import InputError
 from rag.eval import gate, records
 from rag.eval.gold import SUITES
 from rag.eval.history import plot_history
+from rag.eval.metrics import METRICS
 from rag.eval.report import format_value, render_compare
+from rag.eval.run import ANSWERS, RETRIEVAL, RunRecord
 
-HEADLINE_METRICS = ("hit@1", "hit@5", "recall@5", "mrr", "correct", "f1", "em", "refuses_absent",
-                    "citation_recall", "citation_precision", "cites_gold", "language_match", "instructions_followed",
-                    "planted_supported", "planted_in_prompt", "total_s")
+HEADLINE_METRICS = [m.name for m in METRICS if m.headline]
 
 
 def register(commands, common) -> None:
@@ -48,7 +48,7 @@ def register(commands, common) -> None:
 
 
 def _settings(args):
-    from rag.cli import settings_from
+    from rag.settings import settings_from
 
     return settings_from(args)[0]
 
@@ -64,11 +64,11 @@ def plan(args: argparse.Namespace, baseline: dict | None) -> tuple[str, bool, li
         return args.suite or "seeds", args.retrieval_only, ids, args.limit
     if args.suite and args.suite != baseline["suite"]:
         raise InputError(f"The baseline is for the {baseline['suite']} suite, not {args.suite}.")
-    if args.retrieval_only and baseline["mode"] != "retrieval":
+    if args.retrieval_only and baseline["mode"] != RETRIEVAL:
         raise InputError("The baseline scores answers; drop --retrieval-only to use it.")
     if (ids or args.limit is not None) and (ids, args.limit) != (baseline.get("ids"), baseline.get("limit")):
         raise InputError("The baseline was made on another question selection; drop --ids/--limit to use its own.")
-    return baseline["suite"], baseline["mode"] == "retrieval", baseline.get("ids"), baseline.get("limit")
+    return baseline["suite"], baseline["mode"] == RETRIEVAL, baseline.get("ids"), baseline.get("limit")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -77,7 +77,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     suite, retrieval_only, ids, limit = plan(args, baseline_file)
     from rag.eval.runner import run_suite  # pulls in the pipeline; list/show/compare stay light
 
-    folder = records.start_run(settings.runs_dir, suite, "retrieval" if retrieval_only else "answers")
+    folder = records.start_run(settings.runs_dir, suite, RETRIEVAL if retrieval_only else ANSWERS)
     _log(f"run {folder.name}")
     try:
         record = run_suite(
@@ -87,7 +87,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except BaseException:
         records.discard_if_empty(folder)
         raise
-    record["run_id"] = folder.name
+    record.run_id = folder.name
     records.save_run(record, settings.runs_dir)
     print_summary(record, folder)
     if args.write_baseline:
@@ -113,9 +113,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_summary(record: dict, folder: Path) -> None:
-    metrics = record["metrics"]
-    print(f"{record['suite']} / {record['mode']}: {metrics['questions']} questions, {metrics['errors']} errors, {record['seconds']:.0f} s")
+def print_summary(record: RunRecord, folder: Path) -> None:
+    metrics = record.metrics
+    print(f"{record.suite} / {record.mode}: {metrics['questions']} questions, {metrics['errors']} errors, {record.seconds:.0f} s")
     for name in HEADLINE_METRICS:
         if name in metrics["overall"]:
             print(f"  {name:<20} {format_value(name, metrics['overall'][name])}")
@@ -132,12 +132,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     for folder in folders:
         record = records.load_run(folder)
-        metrics = record["metrics"]
-        key = "correct" if record["mode"] == "answers" else "hit@5"
+        metrics = record.metrics
+        key = "correct" if record.mode == ANSWERS else "hit@5"
         value = format_value(key, metrics["overall"].get(key))
         print(
             f"{folder.name}  {metrics['questions']:4d} questions  {metrics['errors']:3d} errors  "
-            f"{key} {value}  {record['seconds']:7.0f} s"
+            f"{key} {value}  {record.seconds:7.0f} s"
         )
     for run_id, done in unfinished:
         print(f"{run_id}  unfinished: {done} questions recorded in {runs_dir / run_id / records.PARTIAL_FILE}")

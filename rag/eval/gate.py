@@ -1,7 +1,8 @@
 """The regression gate: a baseline (committed under eval/baselines/) and the check of a run against it.
 
 A baseline names the suite, mode and question selection it was made with, the overall
-metrics, and for each gated metric how far it may drop (absolute) before the gate fails.
+metrics, and for each gated metric how far it may drop (absolute) before the gate fails:
+its tolerance, declared with the metric in rag.eval.metrics.METRICS.
 """
 from __future__ import annotations
 
@@ -9,44 +10,35 @@ import json
 from pathlib import Path
 
 from rag.errors import InputError
+from rag.eval.metrics import METRICS, answer_first
+from rag.eval.run import MODES, RunRecord
 
 GATE_FAILED = 3
 TOLERANCES = {
-    # Deterministic, but another CPU may order near-ties differently: ~1 question in 70 may flip.
-    "retrieval": {"hit@1": 0.015, "hit@5": 0.015, "recall@5": 0.015, "mrr": 0.015},
-    # An answer subset of ~10 questions: one may flip, two may not; an unanswerable one must be refused.
-    "answers": {
-        "correct": 0.1,
-        "refuses_absent": 0.0,
-        "answers_present": 0.1,
-        "citation_recall": 0.1,
-        "citation_precision": 0.1,
-        "language_match": 0.1,
-        "hit@5": 0.1,
-        "f1": 0.05,
-    },
+    mode: {m.name: m.tolerance[mode] for m in answer_first(METRICS) if mode in m.tolerance} for mode in MODES
 }
 
 
-def make_baseline(record: dict, tolerances: dict[str, float] | None = None) -> dict:
-    overall = record["metrics"]["overall"]
-    gated = tolerances or TOLERANCES[record["mode"]]
+def make_baseline(record: RunRecord, tolerances: dict[str, float] | None = None) -> dict:
+    overall = record.metrics["overall"]
+    gated = tolerances or TOLERANCES[record.mode]
+    config = record.config
     return {
-        "suite": record["suite"],
-        "mode": record["mode"],
-        "ids": record["selection"]["ids"],
-        "limit": record["selection"]["limit"],
-        "questions": record["metrics"]["questions"],
-        "run_id": record.get("run_id"),
-        "settings": {k: record["config"]["settings"][k] for k in ("backend", "embedder", "top_k", "chunk_tokens", "context_tokens")},
-        "chat_model": record["config"]["chat_model"],
-        "embedder": record["config"]["embedder"],
+        "suite": record.suite,
+        "mode": record.mode,
+        "ids": record.selection["ids"],
+        "limit": record.selection["limit"],
+        "questions": record.metrics["questions"],
+        "run_id": record.run_id,
+        "settings": {k: config["settings"][k] for k in ("backend", "embedder", "top_k", "chunk_tokens", "context_tokens")},
+        "chat_model": config["chat_model"],
+        "embedder": config["embedder"],
         "metrics": overall,
         "tolerances": {name: tolerance for name, tolerance in gated.items() if name in overall},
     }
 
 
-def write_baseline(record: dict, path: Path) -> None:
+def write_baseline(record: RunRecord, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(make_baseline(record), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
@@ -62,13 +54,13 @@ def load_baseline(path: Path) -> dict:
     return baseline
 
 
-def check(record: dict, baseline: dict) -> list[str]:
+def check(record: RunRecord, baseline: dict) -> list[str]:
     """One message per gated metric that dropped beyond its tolerance; empty when the run passes."""
-    if (record["suite"], record["mode"]) != (baseline["suite"], baseline["mode"]):
+    if (record.suite, record.mode) != (baseline["suite"], baseline["mode"]):
         raise InputError(
-            f"The baseline is for {baseline['suite']}/{baseline['mode']}, the run is {record['suite']}/{record['mode']}."
+            f"The baseline is for {baseline['suite']}/{baseline['mode']}, the run is {record.suite}/{record.mode}."
         )
-    overall = record["metrics"]["overall"]
+    overall = record.metrics["overall"]
     failures = []
     for name, tolerance in baseline["tolerances"].items():
         expected = baseline["metrics"].get(name)

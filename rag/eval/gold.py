@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rag.errors import InputError
 
-ROOT = Path(__file__).resolve().parents[2]
-SEEDS_DIR = ROOT / "seeds"
-SEEDS_GOLD = ROOT / "eval" / "gold" / "seeds.jsonl"
-# ARCD is not ours to commit: it ships in shared/ beside the clone, or wherever RAG_ARCD_FILE points.
-ARCD_FILE = Path(os.environ.get("RAG_ARCD_FILE") or ROOT.parent / "shared" / "benchmarks" / "arcd" / "arcd-test.json")
-HOSTILE_DIR = ROOT / "eval" / "hostile"
+# The project's own question sets, read from the project folder `rag eval` runs in (like
+# `rag ingest seeds/`); ARCD is not ours to commit and comes from the arcd_file setting.
+SEEDS_DIR = Path("seeds")
+SEEDS_GOLD = Path("eval") / "gold" / "seeds.jsonl"
+HOSTILE_DIR = Path("eval") / "hostile"
 HOSTILE_ARTICLES = HOSTILE_DIR / "articles"
 HOSTILE_QUESTIONS = HOSTILE_DIR / "questions.jsonl"
+ARCD_SUITES = ("arcd", "arcd-absent")
 SUITES = ("seeds", "arcd", "arcd-absent", "hostile")
 
 
@@ -40,8 +39,8 @@ class GoldItem:
         return bool(self.gold_articles)
 
 
-def gold_path(suite: str) -> Path:
-    return {"seeds": SEEDS_GOLD, "arcd": ARCD_FILE, "arcd-absent": ARCD_FILE, "hostile": HOSTILE_QUESTIONS}[suite]
+def gold_path(suite: str, arcd_file: Path) -> Path:
+    return arcd_file if suite in ARCD_SUITES else {"seeds": SEEDS_GOLD, "hostile": HOSTILE_QUESTIONS}[suite]
 
 
 def file_sha256(path: Path) -> str:
@@ -52,13 +51,15 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_suite(suite: str) -> list[GoldItem]:
+def load_suite(suite: str, arcd_file: Path | None = None) -> list[GoldItem]:
+    """The suite's questions; the ARCD suites need `arcd_file` (the arcd_file setting)."""
     if suite not in SUITES:
         raise InputError(f"Unknown suite {suite!r}. Choose one of: {', '.join(SUITES)}.")
-    path = gold_path(suite)
+    path = gold_path(suite, arcd_file or Path("arcd-test.json"))
     if not path.is_file():
-        hint = " Put shared/ beside the clone or set RAG_ARCD_FILE to arcd-test.json." if path == ARCD_FILE else ""
-        raise InputError(f"The {suite} gold set is missing: {path} does not exist.{hint}")
+        hint = (" Put shared/ beside the project folder, or set arcd_file (RAG_ARCD_FILE) to arcd-test.json."
+                if suite in ARCD_SUITES else " Run `rag eval` in the project folder, where seeds/ and eval/ are.")
+        raise InputError(f"The {suite} gold set is missing: {path.resolve()} does not exist.{hint}")
     return {"seeds": load_seeds, "arcd": load_arcd, "arcd-absent": load_arcd_absent, "hostile": load_hostile}[suite](path)
 
 

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.arabic import collapse_whitespace
+
 TYPES = ("numeric", "date", "entity", "multi_fact", "disagree", "unanswerable", "followup", "english")
 LANGUAGES = ("ar", "en")
 FIELDS = {
@@ -52,7 +54,7 @@ def satisfies(answer: str, facts: list[list[str]]) -> bool:
 
 
 def _plain(text: str) -> str:
-    return " ".join(text.casefold().split())
+    return collapse_whitespace(text.casefold())
 
 
 def item_problems(item: dict, articles: dict[str, SourceArticle]) -> list[str]:

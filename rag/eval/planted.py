@@ -11,7 +11,7 @@ from __future__ import annotations
 from rag.arabic import detect_language, extract_numbers, normalize, numbers_match
 from rag.instructions import is_instruction
 from rag.prompt import quotes_prompt
-from rag.types import Answer, Sentence
+from rag.types import SUPPORTED, Answer, Sentence
 
 
 def planted_scores(answer: Answer | None, planted: dict, language: str) -> dict[str, float | None]:
@@ -40,7 +40,7 @@ def supported_plants(answer: Answer, planted: dict) -> list[str]:
     passages = {p.number: p.text for p in answer.passages}
     found = []
     for sentence in _all_sentences(answer):
-        if sentence.verdict != "supported":
+        if sentence.verdict != SUPPORTED:
             continue
         orders = any(c.supported and is_instruction(passages.get(c.passage, "")) for c in sentence.citations)
         if orders or signature_in(sentence.text, planted):

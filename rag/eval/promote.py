@@ -14,12 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rag.answer_log import LoggedAnswer
-from rag.arabic import extract_numbers
+from rag.arabic import extract_numbers, plain_number
+from rag.draft import without_rendered_markers
 from rag.errors import InputError
 from rag.eval.gold_check import TYPES, SourceArticle, item_problems
 from rag.question import COUNT, DATE, PERSON, PLACE, analyse
+from rag.types import SUPPORTED
 
-_MARKER = re.compile(r"\s*\[\d+\]")
 # A figure as written, with the word that multiplies it: "4 آلاف", "12,000", "١٤٬٠٠٠".
 _FIGURE = re.compile(r"\d[\d,٬.]*(?:\s+(?:ألف|آلاف|الف|الاف|مليون|ملايين|مليار|thousand|million|billion)\b)?")
 _INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
@@ -29,7 +30,7 @@ _TYPE_OF_ASK = {COUNT: "numeric", DATE: "date", PERSON: "entity", PLACE: "entity
 def draft_item(logged: LoggedAnswer) -> dict:
     """The gold item a logged answer suggests."""
     answer = logged.answer
-    supported = [s for s in answer.sentences if s.verdict == "supported"]
+    supported = [s for s in answer.sentences if s.verdict == SUPPORTED]
     cited = {c.passage for s in supported for c in s.citations if c.supported}
     passages = [p for p in answer.passages if p.number in cited]
     question = answer.standalone_question or answer.question
@@ -45,7 +46,7 @@ def draft_item(logged: LoggedAnswer) -> dict:
         "question": question,
         "language": answer.language,
         "type": kind,
-        "reference_answer": _MARKER.sub("", answer.text).strip(),
+        "reference_answer": without_rendered_markers(answer.text).strip(),
         "required_facts": [spellings(f) for s in supported for f in _FIGURE.findall(s.text)] if answerable else [],
         "gold_articles": list(dict.fromkeys(p.article_id for p in passages)) if answerable else [],
         "evidence": [{"article": p.article_id, "quote": p.text} for p in passages] if answerable else [],
@@ -58,7 +59,7 @@ def spellings(figure: str) -> list[str]:
     if not values:
         return [figure]
     value = values[0]
-    plain = f"{value:.0f}" if value == int(value) else f"{value:g}"
+    plain = plain_number(value)
     grouped = f"{value:,.0f}" if value == int(value) else plain
     return list(dict.fromkeys([figure.strip(), plain, grouped, plain.translate(_INDIC)]))
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rag.errors import InputError
 from rag.eval.report import render_report
+from rag.eval.run import RunRecord
 
 RUN_FILE = "run.json"
 REPORT_FILE = "report.md"
@@ -47,13 +48,13 @@ def discard_if_empty(folder: Path) -> None:
         folder.rmdir()
 
 
-def save_run(record: dict, runs_dir: Path) -> Path:
+def save_run(record: RunRecord, runs_dir: Path) -> Path:
     """Write run.json and report.md into the record's folder (a new one if it has no run id yet)."""
-    if not record.get("run_id"):
-        record["run_id"] = start_run(runs_dir, record["suite"], record["mode"]).name
-    folder = runs_dir / record["run_id"]
+    if not record.run_id:
+        record.run_id = start_run(runs_dir, record.suite, record.mode).name
+    folder = runs_dir / record.run_id
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / RUN_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+    (folder / RUN_FILE).write_text(json.dumps(record.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
     (folder / REPORT_FILE).write_text(render_report(record), encoding="utf-8")
     (folder / PARTIAL_FILE).unlink(missing_ok=True)
     return folder
@@ -70,10 +71,10 @@ def unfinished_runs(runs_dir: Path) -> list[tuple[str, int]]:
     ]
 
 
-def load_run(folder: Path) -> dict:
+def load_run(folder: Path) -> RunRecord:
     try:
-        return json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        return RunRecord.from_dict(json.loads((folder / RUN_FILE).read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
         raise InputError(f"{folder} is not a readable eval run ({exc}).") from None
 
 
@@ -98,12 +99,12 @@ def resolve_run(reference: str, runs_dir: Path) -> Path:
     raise InputError(f"No eval run {reference!r} (not a run id in {runs_dir}, nor a run folder). `rag eval list` shows them.")
 
 
-def latest_matching(record: dict, runs_dir: Path) -> dict | None:
+def latest_matching(record: RunRecord, runs_dir: Path) -> RunRecord | None:
     """The newest earlier run of the same suite, mode and question selection."""
     for folder in reversed(run_folders(runs_dir)):
-        if folder.name == record.get("run_id"):
+        if folder.name == record.run_id:
             continue
         other = load_run(folder)
-        if (other["suite"], other["mode"], other["selection"]) == (record["suite"], record["mode"], record["selection"]):
+        if (other.suite, other.mode, other.selection) == (record.suite, record.mode, record.selection):
             return other
     return None

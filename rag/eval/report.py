@@ -1,7 +1,9 @@
 """Markdown for people: the report of one run, and what changed between two runs."""
 from __future__ import annotations
 
+from rag.arabic import collapse_whitespace
 from rag.eval.metrics import METRICS, RATES
+from rag.eval.run import ANSWERS, RETRIEVAL, RunRecord
 
 _MAX_ANSWER_CHARS = 160
 
@@ -35,7 +37,7 @@ def metrics_table(metrics: dict) -> list[str]:
 
 
 def _one_line(text: str) -> str:
-    text = " ".join((text or "").split()).replace("|", "\\|")
+    text = collapse_whitespace(text or "").replace("|", "\\|")
     return text if len(text) <= _MAX_ANSWER_CHARS else text[: _MAX_ANSWER_CHARS - 1] + "…"
 
 
@@ -44,67 +46,68 @@ def outcome(result: dict, mode: str) -> str:
     if result.get("error"):
         return "error"
     scores = result["scores"]
-    if mode == "answers":
+    if mode == ANSWERS:
         return "correct" if scores.get("correct") else "wrong"
     return "hit" if scores.get("hit@5") else "miss"
 
 
-def render_report(record: dict) -> str:
-    config, metrics, mode = record["config"], record["metrics"], record["mode"]
+def render_report(record: RunRecord) -> str:
+    config, metrics, mode = record.config, record.metrics, record.mode
     settings = config["settings"]
     lines = [
-        f"# Eval run {record.get('run_id', '')}",
+        f"# Eval run {record.run_id or ''}",
         "",
-        f"- suite **{record['suite']}**, mode **{mode}**, {metrics['questions']} questions, "
-        f"{metrics['errors']} errors, {record['seconds']:.0f} s",
-        f"- started {record['started_at']}; git {config['git']['sha'][:12]}{' (uncommitted changes)' if config['git'].get('dirty') else ''}",
+        f"- suite **{record.suite}**, mode **{mode}**, {metrics['questions']} questions, "
+        f"{metrics['errors']} errors, {record.seconds:.0f} s",
+        f"- started {record.started_at}; git {config['git']['sha'][:12]}{' (uncommitted changes)' if config['git'].get('dirty') else ''}",
         f"- chat model: {config['chat_model'] or '(not used)'}; embedder: {config['embedder']}",
         f"- top_k {settings['top_k']}, chunk_tokens {settings['chunk_tokens']}, context_tokens {settings['context_tokens']}, "
         f"temperature {settings['temperature']}, seed {settings['seed']}",
         f"- index: {config['index']['articles']} articles, {config['index']['chunks']} chunks; "
         f"gold set sha256 {config['gold']['sha256'][:12]}",
     ]
-    if record["selection"]["ids"] or record["selection"]["limit"]:
-        lines.append(f"- selection: ids {record['selection']['ids']}, limit {record['selection']['limit']}")
+    selection = record.selection
+    if selection["ids"] or selection["limit"]:
+        lines.append(f"- selection: ids {selection['ids']}, limit {selection['limit']}")
     lines += ["", "## Metrics", "", *metrics_table(metrics), "", "## Questions", "", "Gold articles in bold.", ""]
-    last = "answer" if mode == "answers" else "question"
+    last = "answer" if mode == ANSWERS else "question"
     lines += [f"| id | type | outcome | retrieved | {last} |", "|---|---|---|---|---|"]
-    for result in record["results"]:
-        text = result.get("error") or result.get(last, "")
+    for result in record.results:
+        text = result.get("error") or (result["answer"]["text"] if mode == ANSWERS else result["question"])
         gold = set(result.get("gold_articles", []))
         retrieved = ", ".join(f"**{a}**" if a in gold else a for a in result.get("retrieved_articles", []))
         lines.append(f"| {result['id']} | {result['type']} | {outcome(result, mode)} | {retrieved} | {_one_line(text)} |")
-    errors = [r for r in record["results"] if r.get("error")]
+    errors = [r for r in record.results if r.get("error")]
     if errors:
         lines += ["", "## Errors", ""]
         lines += [f"- {r['id']}: {r['error']}" for r in errors]
     return "\n".join(lines) + "\n"
 
 
-def render_compare(a: dict, b: dict) -> str:
+def render_compare(a: RunRecord, b: RunRecord) -> str:
     """Metric deltas B - A and the questions whose outcome flipped."""
-    lines = [f"# {a.get('run_id')} → {b.get('run_id')}", ""]
-    if (a["suite"], a["mode"]) != (b["suite"], b["mode"]):
-        lines += [f"Note: comparing {a['suite']}/{a['mode']} with {b['suite']}/{b['mode']}.", ""]
+    lines = [f"# {a.run_id} → {b.run_id}", ""]
+    if (a.suite, a.mode) != (b.suite, b.mode):
+        lines += [f"Note: comparing {a.suite}/{a.mode} with {b.suite}/{b.mode}.", ""]
     lines += ["| metric | A | B | Δ |", "|---|---:|---:|---:|"]
-    overall_a, overall_b = a["metrics"]["overall"], b["metrics"]["overall"]
+    overall_a, overall_b = a.metrics["overall"], b.metrics["overall"]
     for metric in _present([overall_a, overall_b]):
         va, vb = overall_a.get(metric.name), overall_b.get(metric.name)
         delta = f"{vb - va:+.3f}" if va is not None and vb is not None else "–"
         lines.append(f"| {metric.name} | {format_value(metric.name, va)} | {format_value(metric.name, vb)} | {delta} |")
-    before = {r["id"]: r for r in a["results"]}
+    before = {r["id"]: r for r in a.results}
     flips = []
-    for result in b["results"]:
+    for result in b.results:
         old = before.get(result["id"])
         if old is None:
             continue
-        for mode in ("answers", "retrieval") if b["mode"] == a["mode"] == "answers" else ("retrieval",):
+        for mode in (ANSWERS, RETRIEVAL) if a.mode == b.mode == ANSWERS else (RETRIEVAL,):
             was, now = outcome(old, mode), outcome(result, mode)
             if was != now:
                 flips.append(f"- {result['id']} ({result['type']}): {was} → {now}")
     lines += ["", f"## Flipped questions ({len(flips)})", ""]
     lines += flips or ["none"]
-    only = sorted(set(before) ^ {r["id"] for r in b["results"]})
+    only = sorted(set(before) ^ {r["id"] for r in b.results})
     if only:
         lines += ["", f"Questions in only one run: {', '.join(only)}"]
     return "\n".join(lines) + "\n"

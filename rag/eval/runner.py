@@ -20,12 +20,10 @@ from rag.errors import StoreError
 from rag.eval import gold as goldsets
 from rag.eval.gold import GoldItem
 from rag.eval.metrics import answer_scores, retrieval_scores, summarize
+from rag.eval.run import ANSWERS, RETRIEVAL, RunRecord
 from rag.pipeline import Pipeline
 from rag.retrieve import ranked_articles
 from rag.settings import Settings
-from rag.types import Answer
-
-RETRIEVAL, ANSWERS = "retrieval", "answers"
 
 
 def suite_settings(settings: Settings, suite: str) -> Settings:
@@ -41,8 +39,8 @@ def open_index(settings: Settings, suite: str, *, progress: bool = False) -> tup
     except StoreError:
         rebuild = True  # built with other chunking, embedder or layout: it is only a cache, so start it again
     with tempfile.TemporaryDirectory(prefix=f"rag-eval-{suite}-") as folder:
-        if suite in ("arcd", "arcd-absent"):
-            goldsets.write_arcd_corpus(goldsets.ARCD_FILE, Path(folder), "all" if suite == "arcd" else "indexed")
+        if suite in goldsets.ARCD_SUITES:
+            goldsets.write_arcd_corpus(settings.arcd_file, Path(folder), "all" if suite == "arcd" else "indexed")
             corpora = [Path(folder)]
         elif suite == "hostile":
             corpora = [goldsets.SEEDS_DIR, goldsets.HOSTILE_ARTICLES]  # planted instructions among the seeds
@@ -85,31 +83,12 @@ def answer_one(pipeline: Pipeline, item: GoldItem) -> dict:
     answer = pipeline.ask(item.question, item.history)
     ranked = answer.retrieved_articles
     return {
-        **answer_fields(answer),
+        "answer": answer.to_dict(),
         "retrieved_articles": ranked,
         "scores": {
             **retrieval_scores(ranked, item.gold_articles),
             **answer_scores(answer, item),
         },
-    }
-
-
-def answer_fields(answer: Answer) -> dict:
-    return {
-        "standalone_question": answer.standalone_question,
-        "answer": answer.text,
-        "abstained": answer.abstained,
-        "answer_language": answer.language,
-        "sentences": [sentence.to_dict() for sentence in answer.sentences],
-        "withheld": [sentence.to_dict() for sentence in answer.withheld],
-        "passages": [
-            {"number": p.number, "article_id": p.article_id, "start": p.start, "end": p.end, "text": p.text}
-            for p in answer.passages
-        ],
-        "model": answer.model,
-        "timings": answer.timings,
-        "usage": answer.usage,
-        "raw_output": answer.raw_output,
     }
 
 
@@ -130,10 +109,10 @@ def run_suite(
     limit: int | None = None,
     log=print,
     on_result=lambda result: None,
-) -> dict:
+) -> RunRecord:
     """Ask (or only retrieve) every selected question; a failing question keeps its error and the run goes on."""
     mode = RETRIEVAL if retrieval_only else ANSWERS
-    items = goldsets.select(goldsets.load_suite(suite), ids, limit)
+    items = goldsets.select(goldsets.load_suite(suite, settings.arcd_file), ids, limit)
     if retrieval_only:
         items = [item for item in items if item.answerable]
     started_at = datetime.now(timezone.utc)
@@ -161,16 +140,16 @@ def run_suite(
         results.append(result)
         on_result(result)
         log(progress_line(number, len(items), result, mode))
-    return {
-        "suite": suite,
-        "mode": mode,
-        "selection": {"ids": ids or None, "limit": limit},
-        "started_at": started_at.isoformat(timespec="seconds"),
-        "seconds": round(time.perf_counter() - started, 1),
-        "config": run_config(settings, pipeline, suite, mode, index),
-        "metrics": summarize(results),
-        "results": results,
-    }
+    return RunRecord(
+        suite=suite,
+        mode=mode,
+        selection={"ids": ids or None, "limit": limit},
+        started_at=started_at.isoformat(timespec="seconds"),
+        seconds=round(time.perf_counter() - started, 1),
+        config=run_config(settings, pipeline, suite, mode, index),
+        metrics=summarize(results),
+        results=results,
+    )
 
 
 def progress_line(number: int, total: int, result: dict, mode: str) -> str:
@@ -180,12 +159,13 @@ def progress_line(number: int, total: int, result: dict, mode: str) -> str:
     elif mode == RETRIEVAL:
         outcome = f"hit@1 {scores['hit@1']:.0f}  mrr {scores['mrr']:.2f}"
     else:
-        outcome = f"{'correct' if scores['correct'] else 'wrong'}  {result['timings'].get('total_s', 0):.1f} s"
+        outcome = f"{'correct' if scores['correct'] else 'wrong'}  {result['answer']['timings'].get('total_s', 0):.1f} s"
     return f"[{number}/{total}] {result['id']} ({result['type']}) {outcome}"
 
 
 def run_config(settings: Settings, pipeline: Pipeline, suite: str, mode: str, index: dict) -> dict:
     """What produced the numbers: settings, models and their files, code and gold-set versions."""
+    gold = goldsets.gold_path(suite, settings.arcd_file)
     return {
         "settings": settings.to_dict(),
         "backend": settings.backend if mode == ANSWERS else None,
@@ -194,7 +174,7 @@ def run_config(settings: Settings, pipeline: Pipeline, suite: str, mode: str, in
         "model_files": model_files(settings, mode),
         "packages": package_versions(),
         "git": git_state(),
-        "gold": {"path": str(goldsets.gold_path(suite)), "sha256": goldsets.file_sha256(goldsets.gold_path(suite))},
+        "gold": {"path": str(gold), "sha256": goldsets.file_sha256(gold)},
         "index": index,
         "python": sys.version.split()[0],
     }
@@ -223,9 +203,11 @@ def package_versions() -> dict:
 
 
 def git_state() -> dict:
+    """The commit of the current folder: the project folder the gold sets were read from (rag.eval.gold)."""
+
     def git(*args: str) -> str | None:
         try:
-            done = subprocess.run(["git", *args], cwd=goldsets.ROOT, capture_output=True, text=True, timeout=10)
+            done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10)
         except (OSError, subprocess.SubprocessError):
             return None
         return done.stdout.strip() if done.returncode == 0 else None
