@@ -1,6 +1,9 @@
 """What each answer-side lever adds, recomputed from the run records of `rag eval`.
 
     python eval/ablation.py BEFORE_RUN [BEFORE_RUN ...] -- AFTER_RUN
+    python eval/ablation.py --steps "LABEL=RUN" "LABEL=RUN" ...
+
+With --steps: one row per run, each made with one more lever than the one before it.
 
 Rows: the "before" runs (their results pooled, so a gold set answered in two runs counts
 once), the "after" run, and the after run with one post-model lever taken out again:
@@ -97,7 +100,18 @@ def table(title: str, before: list[dict], after: list[dict]) -> None:
     print(row("after, without the relevance filter", [without_relevance(r) for r in after], None))
 
 
+def steps(labelled_runs: list[str]) -> None:
+    print("| lever | correct | refuses_absent | answers_present | english | disagree | first token s (median) | total s (median) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for labelled in labelled_runs:
+        label, run = labelled.rsplit("=", 1)
+        results = load(run)
+        print(row(label, [as_run(r) for r in results], results))
+
+
 def main(argv: list[str]) -> None:
+    if argv[:1] == ["--steps"]:
+        return steps(argv[1:])
     split = argv.index("--")
     before = {r["id"]: r for run in argv[:split] for r in load(run)}
     after = load(argv[split + 1])

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from rag.arabic import content_terms, detect_language, extract_numbers, numbers_match, plain_number, split_sentences
-from rag.draft import CITATION_MARKER
+from rag.arabic import content_terms, detect_language, extract_numbers, normalize, numbers_match, plain_number, split_sentences
+from rag.draft import CITATION_MARKER, restates_question
 from rag.instructions import is_instruction
 from rag.names import unmatched_names
 from rag.prompt import quotes_prompt
+from rag.relevance import MONTHS
 from rag.sentence_vectors import SentenceVectors, unit
 from rag.types import Citation, Passage, Sentence
 
@@ -34,6 +35,9 @@ Similarity = Callable[[str, str], float]
 MIN_OVERLAP = 0.5
 # On the seeds: paraphrases 0.809-0.906 (37/38 pass), false claims 0.732-0.838 (22/24 fail), others p90 0.819
 MIN_SIMILARITY = 0.82
+
+
+_MONTH_TERMS = frozenset(term for names in MONTHS for term in content_terms(names))
 
 
 class _Facts(NamedTuple):
@@ -122,6 +126,58 @@ def check_answer(
             citations = _moved_citation(text, cited, texts, similarity) or citations
         checked.append(Sentence(text=text, citations=citations))
     return checked
+
+
+def check_english_answer(sentence: str, answer_words: str, passage: str, question: str) -> tuple[bool, str]:
+    """(supported, reason) for an English sentence made from a question and the answer words copied
+    from an Arabic passage: it must be English, say more than the question, give the answer's numbers,
+    and every number and name in it must be the passage's (or the question's own)."""
+    if detect_language(sentence) != "en":
+        return False, "not written in English"
+    known = extract_numbers(passage) + extract_numbers(question)
+    for number in extract_numbers(sentence):
+        if not any(numbers_match(number, other) for other in known):
+            return False, f"number {plain_number(number)} not in passage"
+    stated = extract_numbers(sentence)
+    for number in extract_numbers(answer_words):
+        if not any(numbers_match(number, other) for other in stated):
+            return False, f"the answer's number {plain_number(number)} is missing"
+    names = unmatched_names(sentence, passage, known=question)
+    if names:
+        return False, f"name not in passage: {', '.join(names)}"
+    if restates_question(sentence, question):
+        return False, "says nothing the question did not"
+    added = _added_words(sentence, question, answer_words, passage)
+    if added:
+        return False, f"adds words that neither the question nor the copied answer has: {', '.join(sorted(added))}"
+    return True, "English answer: its numbers and names are the passage's"
+
+
+# Units an English sentence may give a bare figure when the passage writes them (normalised Arabic forms).
+_UNITS = {
+    "mm": ("ملم", "مم", "ملليمتر", "مليمتر"), "millimet": ("ملم", "مم", "ملليمتر", "مليمتر"),
+    "km": ("كم", "كيلومتر"), "kilomet": ("كم", "كيلومتر"), "kg": ("كغ", "كيلوغرام", "كيلوجرام"),
+    "ton": ("طن", "اطنان"), "percent": ("%", "بالميه", "بالمايه"), "dollar": ("دولار", "دولارات"),
+}
+
+
+def _added_words(sentence: str, question: str, answer_words: str, passage: str) -> set[str]:
+    """When the copied answer is only a figure or a date ("12", "28 أبريل 2025"), the sentence may
+    say nothing else: words beyond the question's, the answer's, month names and units the passage
+    writes are the model's own ("12 kilometers" for a range the passage never gives)."""
+    if content_terms(answer_words) - _MONTH_TERMS:
+        return set()
+    words = set(re.findall(r"%|[^\W\d_]+", normalize(passage)))
+    words |= {word.removeprefix("و").removeprefix("ب").removeprefix("ال") for word in words}
+    units = {unit for unit, spellings in _UNITS.items() if words & set(spellings)}
+    known = content_terms(question) | content_terms(answer_words) | _MONTH_TERMS | units
+    return {term for term in content_terms(sentence) - known if not any(_same_word(term, k) for k in known)}
+
+
+def _same_word(a: str, b: str) -> bool:
+    """"calibr" / "calib", "report" / "reportedly": the stemmer cuts inflections unevenly."""
+    shorter = min(len(a), len(b))
+    return shorter >= 4 and a[:shorter] == b[:shorter]
 
 
 # A web address: with a scheme or www., or a bare host name under a common top-level domain.

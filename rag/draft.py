@@ -51,6 +51,39 @@ def parse_draft(raw: str) -> DraftAnswer:
     return DraftAnswer(found, _distinct(sentences), partial)
 
 
+@dataclass
+class QuoteDraft:
+    """What the model has written so far in the "quote" style: the answer words it copied and
+    the passages it says state them."""
+
+    answer: str
+    passages: list[int]  # complete passage numbers, in the model's order
+    done: bool  # the JSON is complete
+
+
+_ANSWER = re.compile(r'"answer"\s*:\s*"((?:[^"\\]|\\.)*)("?)')
+_PICKED = re.compile(r'"passages"\s*:\s*\[([^\]]*)(\]?)')
+
+
+def parse_quote(raw: str) -> QuoteDraft:
+    """Parse the quote-style JSON the model is streaming; tolerant of a cut-off end."""
+    try:
+        data = json.loads(raw)
+        numbers = [n for n in data.get("passages", []) if isinstance(n, int) and not isinstance(n, bool)]
+        return QuoteDraft(str(data.get("answer", "")).strip(), list(dict.fromkeys(numbers)), True)
+    except (json.JSONDecodeError, AttributeError, TypeError):
+        pass
+    answer = _ANSWER.search(raw)
+    picked = _PICKED.search(raw)
+    numbers: list[int] = []
+    if picked:
+        listed = picked.group(1)
+        if not picked.group(2):  # the last number may still be being written
+            listed = listed.rsplit(",", 1)[0] if "," in listed else ""
+        numbers = [int(n) for n in re.findall(r"\d+", listed)]
+    return QuoteDraft(_unescape(answer.group(1)).strip() if answer else "", list(dict.fromkeys(numbers)), False)
+
+
 def _distinct(sentences: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
     """Drop empty sentences and repeats (small models sometimes write a sentence twice);
     passage references written into the text become citations."""

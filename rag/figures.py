@@ -47,8 +47,11 @@ def collect_figures(question: Question, hits: list[Hit], statistics: LexicalStat
             if not found.found or found.missing_share >= MAX_FIGURE_MISSING_SHARE:
                 continue
             for c_start, c_end in split_clauses(text, s_start, s_end):
-                if not contains_any(term_keys(text[c_start:c_end]), found.found):
-                    continue  # the clause must itself name what is counted, not only its sentence
+                keys = term_keys(text[c_start:c_end])
+                # the clause must itself name what is counted, not only its sentence: the counted
+                # noun with its adjectives when the question has one (rag.relevance.counts_it)
+                if not (all(contains_term(keys, term) for term in question.counted) if question.counted else contains_any(keys, found.found)):
+                    continue
                 values = tuple(v for v in new_numbers(text[c_start:c_end], question) if not _is_year(v))
                 if not values:
                     continue

@@ -1,8 +1,9 @@
 """The whole flow in one object, shared by the CLI, the chat UI and the eval.
 
     question -> (rewrite with history) -> analyse -> retrieve -> answerable? (else decline)
-             -> select passages -> model (JSON) -> check citations -> keep what answers
-             the question -> add every source's figure -> Answer
+             -> select passages -> model (JSON) -> quoted passages (quote style) or checked
+             sentences (write style) -> keep what answers the question -> add every source's
+             figure -> (an English question, quote style: one checked English sentence) -> Answer
 """
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from pathlib import Path
 from rag.answerability import LexicalStatistics, coverage, decline_message
 from rag.arabic import detect_language, extract_numbers, split_sentences
 from rag.backends import ChatModel, Embedder, Usage, make_chat_model, make_embedder
-from rag.citations import check_answer, check_sentence, e5_similarity
+from rag.citations import check_answer, check_english_answer, check_sentence, e5_similarity
 from rag.clean import neutralise
-from rag.draft import parse_draft, render, restates_question
+from rag.draft import parse_draft, parse_quote, render, restates_question
 from rag.errors import InputError, StoreError
 from rag.figures import FIGURE_REASON, Figure, collect_figures, disagreeing
 from rag.fragments import completed, is_fragment
@@ -26,14 +27,26 @@ from rag.instructions import without_instructions
 from rag.lexical import ArticleRecord
 from rag.lock import IndexLock
 from rag.passages import select_passages
-from rag.prompt import REWRITE_SCHEMA, answer_schema, build_messages, parse_rewrite, rewrite_messages
+from rag.prompt import (
+    ENGLISH_SCHEMA,
+    REWRITE_SCHEMA,
+    answer_schema,
+    build_messages,
+    english_messages,
+    parse_english,
+    parse_rewrite,
+    quote_messages,
+    quote_schema,
+    rewrite_messages,
+)
 from rag.question import Question, analyse
-from rag.relevance import irrelevance
+from rag.quote import holds_answer, quoted_sentences
+from rag.relevance import irrelevance, wrong_language
 from rag.retrieve import HybridRetriever, ranked_articles
 from rag.sentence_vectors import SentenceVectors
 from rag.settings import Settings
 from rag.store import ChunkStore
-from rag.types import SUPPORTED, Answer, Chunk, Hit, Passage, Sentence
+from rag.types import SUPPORTED, Answer, Chunk, Citation, Hit, Passage, Sentence
 
 History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
 _LONE_SURROGATES = re.compile("[\ud800-\udfff]")
@@ -92,6 +105,14 @@ class Pipeline:
         self._retriever: HybridRetriever | None = None
         self._sentence_vectors: SentenceVectors | None = None
         self._similarity = None
+
+    @property
+    def answer_style(self) -> str:
+        """"quote" or "write" (rag.settings: auto quotes with the small embedded model, which writes
+        unreliably, and lets Ollama's larger models write)."""
+        if self.settings.answer_style == "auto":
+            return "quote" if self.settings.backend == "embedded" else "write"
+        return self.settings.answer_style
 
     @property
     def chat_model(self) -> ChatModel:
@@ -173,14 +194,27 @@ class Pipeline:
         if passages:
             yield AnswerUpdate("", passages=list(passages))  # a copy: figures may add passages later
 
-        raw = yield from self._draft(standalone, passages, language, clock)
-        draft = parse_draft(raw)
-        stated = [(text, cited) for text, cited in draft.sentences if not restates_question(text, standalone)]
-        checked = check_answer(stated, passages, similarity=self.similarity) if draft.found else []
-        checked = [self._complete(sentence, passages) for sentence in checked]
+        quoted, echoed = None, []
+        if self.answer_style == "quote":
+            raw = yield from self._quote(standalone, passages, language, clock)
+            quoted = parse_quote(raw)
+            checked = quoted_sentences(quoted, passages)
+            if restates_question(quoted.answer, standalone):  # it copied nothing the question did not say
+                echoed, checked = self._withhold(checked, f"the copied words «{quoted.answer}» only repeat the question"), []
+        else:
+            raw = yield from self._draft(standalone, passages, language, clock)
+            draft = parse_draft(raw)
+            stated = [(text, cited) for text, cited in draft.sentences if not restates_question(text, standalone)]
+            checked = check_answer(stated, passages, similarity=self.similarity) if draft.found else []
+            checked = [self._complete(sentence, passages) for sentence in checked]
         sentences, withheld = self._keep_relevant(checked, passages, hits, asked, statistics)
+        withheld = echoed + withheld
         if passages:
             sentences += self._figures(disagreeing(collect_figures(asked, deeper, statistics)), sentences, passages)
+        if quoted is not None and language == "en":
+            sentences, unchecked = yield from self._in_english(standalone, quoted.answer, sentences, passages, clock)
+            withheld += unchecked
+        sentences, withheld = self._in_question_language(sentences, withheld, asked)
         abstained = not any(s.verdict == SUPPORTED for s in sentences)
         answer = Answer(
             question=question,
@@ -227,6 +261,74 @@ class Pipeline:
         clock.usage.finish_reason = clock.add_call().finish_reason
         return raw
 
+    def _quote(self, question: str, passages: list[Passage], language: str, clock: _Clock) -> Iterator[AnswerUpdate]:
+        """Stream the model's pick: the words it copies, then each passage it names. Returns the raw JSON."""
+        if not passages:
+            return ""
+        raw, shown = "", ""
+        texts = {p.number: p.text for p in passages}
+        for piece in self.chat_model.stream(
+            quote_messages(question, passages),
+            schema=quote_schema(len(passages), arabic_words=language == "en"),
+            max_tokens=self.settings.max_answer_tokens,
+            usage=clock.new_call(),
+        ):
+            clock.first_words()
+            raw += piece
+            draft = parse_quote(raw)
+            # The copied words first, then the passages they are quoted from, as the model names them.
+            text = render([(texts[n], [n]) for n in draft.passages if n in texts]) or draft.answer
+            if text != shown:
+                shown = text
+                yield AnswerUpdate(text)
+        clock.usage.finish_reason = clock.add_call().finish_reason
+        return raw
+
+    def _in_english(
+        self, question: str, answer_words: str, sentences: list[Sentence], passages: list[Passage], clock: _Clock
+    ) -> Iterator[AnswerUpdate]:
+        """One English sentence for an English question, made by the model from the question and the
+        words it copied, and checked against the quoted passage that holds them.
+        Returns ([it], []) when it checks out, else ([], what is withheld, with the reason)."""
+        evidence = next((s for s in sentences if s.verdict == SUPPORTED and holds_answer(s.text, answer_words)), None)
+        if evidence is None:
+            return [], self._withhold(sentences, f"the copied words «{answer_words}» are not in this passage")
+        raw = ""
+        for piece in self.chat_model.stream(
+            english_messages(question, answer_words), schema=ENGLISH_SCHEMA,
+            max_tokens=self.settings.max_answer_tokens, usage=clock.new_call(),
+        ):
+            raw += piece
+        clock.add_call()
+        english = parse_english(raw)
+        number = evidence.citations[0].passage
+        supported, reason = check_english_answer(english, answer_words, evidence.text, question)
+        citation = Citation(number, supported, f"{reason}; copied «{answer_words}»")
+        if not supported:
+            return [], [Sentence(english, [citation], withheld=f"{reason}; copied «{answer_words}»")]
+        yield AnswerUpdate(render([(english, [number])]))
+        return [Sentence(english, [citation])], []
+
+    @staticmethod
+    def _withhold(sentences: list[Sentence], reason: str) -> list[Sentence]:
+        for sentence in sentences:
+            sentence.withheld = reason
+        return sentences
+
+    def _in_question_language(
+        self, sentences: list[Sentence], withheld: list[Sentence], asked: Question
+    ) -> tuple[list[Sentence], list[Sentence]]:
+        """An English question is answered in English: a sentence in another language is withheld."""
+        shown = []
+        for sentence in sentences:
+            reason = wrong_language(sentence.text, asked)
+            if reason:
+                sentence.withheld = reason
+                withheld = [*withheld, sentence]
+            else:
+                shown.append(sentence)
+        return shown, withheld
+
     def _complete(self, sentence: Sentence, passages: list[Passage]) -> Sentence:
         """A supported fragment ("14,000 جندي.") replaced by the clause of its passage that states it."""
         if sentence.verdict != SUPPORTED or not is_fragment(sentence.text):
@@ -249,10 +351,11 @@ class Pipeline:
     ) -> tuple[list[Sentence], list[Sentence]]:
         """(sentences that answer the question, sentences withheld with the reason why).
 
-        A passage is judged with the sentences beside it in its chunk: "Gerasimov, chief of
-        staff, ..." is about the troops he praised when the next sentence names them."""
+        A passage is judged with the sentences beside it in its chunk and its article's headline:
+        "Gerasimov, chief of staff, ..." is about the troops he praised when the next sentence names
+        them, and "in the report on the Storm Shadow strike" is what its headline says."""
         chunks = {hit.chunk.id: hit.chunk for hit in hits}
-        texts = {p.number: _with_neighbours(p, chunks.get(p.chunk_id)) for p in passages}
+        texts = {p.number: f"{p.headline}\n{_with_neighbours(p, chunks.get(p.chunk_id))}" for p in passages}
         kept, withheld = [], []
         for sentence in sentences:
             cited = [texts[c.passage] for c in sentence.citations if c.supported and c.passage in texts]

@@ -16,7 +16,7 @@ COUNT, DATE, PERSON, PLACE, DESCRIPTION, YES_NO, OTHER = "count", "date", "perso
 # Patterns are matched against the normalised question (ة->ه, أ->ا, ى->ي, lower case).
 _ANSWER_TYPES: list[tuple[str, re.Pattern]] = [
     (COUNT, re.compile(
-        r"^\s*(?:و|ف)?كم\b|\bكم (?:عدد|يبلغ|بلغ|كان|جندي|مره|صاروخ)|\b(?:ما|ماهو|ما هو|ما هي) (?:ال)?(?:عدد|حجم|عيار|قيمه|نسبه|رقم|مقدار|مجموع)\b"
+        r"(?:^|\s)(?:و|ف)?كم\b|\b(?:ما|ماهو|ما هو|ما هي) (?:ال)?(?:عدد|حجم|عيار|قيمه|نسبه|رقم|مقدار|مجموع|مساحه|مسافه)\b"
         r"|\bhow (?:many|much)\b|\bwhat (?:is |was )?(?:the )?(?:number|calibre|caliber|size|amount|figure|total|percentage)\b"
     )),
     (DATE, re.compile(
@@ -48,6 +48,7 @@ _ANSWER_TYPES: list[tuple[str, re.Pattern]] = [
 _ASKING_WORDS = """
 عدد حجم عيار قيمه نسبه رقم مقدار مجموع اسم تاريخ يوم شهر عام سنه وقت مدينه قريه منطقه بلد دوله مكان
 يبلغ بلغ تقريبا نحو حوالي فعلا اي ذكر تذكر ذكرت وفق وفقا بحسب حسب المقالات المقال التقارير
+لاي باي لايه بايه الف الاف مليون ملايين مليار
 number numbers name date day month year time place city village region country roughly approximately about
 total figure amount size article articles report reports reportedly exactly بان لان وبان
 """.split()
@@ -65,6 +66,7 @@ class Question:
     focus: list[str]  # stemmed focus terms, in question order
     words: dict[str, str] = field(default_factory=dict)  # focus term -> the word as the question wrote it
     numbers: list[str] = field(default_factory=list)  # numbers the question itself gives
+    counted: list[str] = field(default_factory=list)  # a count question's counted noun and its adjectives, stemmed
 
 
 def answer_type(text: str) -> str:
@@ -84,9 +86,43 @@ def analyse(text: str) -> Question:
         if position == 0 and word[:1] in "وف" and word[1:] in ASKING_STEMS | STOPWORDS:
             continue  # "وكم", "فمن": a follow-up's conjunction on a question word
         for term in analyze(word):
-            if term in ASKING_STEMS or term in focus or term[0].isdigit():
+            # "الـ3000" (a number with the article) is a number the question gives, not a focus word
+            if term in ASKING_STEMS or term in focus or term == "ال" or any(ch.isdigit() for ch in term):
                 continue
             focus.append(term)
             words[term] = written.strip(_PUNCTUATION)
     numbers = [token for token in tokenize(text) if token[0].isdigit()]
-    return Question(text, detect_language(text), answer_type(text), focus, words, numbers)
+    kind = answer_type(text)
+    counted = counted_noun(text) if kind == COUNT else []
+    return Question(text, detect_language(text), kind, focus, words, numbers, counted)
+
+
+# "كم جندياً", "كم عدد الجنود", "ما قيمة المساعدات": the noun after the count word is what is counted.
+_COUNT_WORD = re.compile(
+    r"(?:^|\s)(?:و|ف)?(?:(?P<kam>كم)(?: (?:يبلغ|بلغ|كان|كانت))?(?P<of> (?:عدد|مجموع|حجم))?"
+    r"|ما (?:هو |هي )?(?:عدد|حجم|قيمه|مساحه|مقدار|مجموع|نسبه))\s+(?P<noun>\S+(?:\s+\S+){0,3})"
+)
+_NOT_ADJECTIVE = STOPWORDS | {"تقريبا", "فعلا", "بالفعل"}
+
+
+def counted_noun(text: str) -> list[str]:
+    """The stems of what an Arabic count question counts: the noun after its count word and the
+    adjectives that agree with it ("الجنود الروس", "صاروخاً مضاداً"), which the clause that states the
+    number must name too. [] when there is none to read (an English question, "كم دفعت روسيا")."""
+    match = _COUNT_WORD.search(normalize(text))
+    if not match:
+        return []
+    words = [word.strip(_PUNCTUATION) for word in match.group("noun").split()]
+    head, following = words[0], words[1:]
+    # Right after "كم" the counted noun is indefinite and accusative: "جندياً", "وحدةً"; anything
+    # else there is a verb ("كم دفعت", "كم قدّر").
+    if not head or head in _NOT_ADJECTIVE or match.group("kam") and not match.group("of") and not head.endswith(("ا", "ه")):
+        return []
+    definite = head.startswith(("ال", "بال", "لل"))
+    noun = [head]
+    for word in following:
+        agrees = word.startswith(("ال", "لل")) if definite else word.endswith(("ا", "اً"))
+        if word in _NOT_ADJECTIVE or not agrees:
+            break
+        noun.append(word)
+    return [term for word in noun for term in analyze(word)]

@@ -4,25 +4,29 @@ A sentence is shown only when it gives an answer of the asked type (a count need
 the question did not give, a date needs a date) and the passage it cites is about the
 question's focus. "4,000 killed or wounded" cited for "how many were captured?" fails the
 second test; "the Western powers will meet in Paris" for "on what day?" fails the first.
+For a count whose counted noun the question names, "about" is sharper: one clause of the
+cited passage must give the number and name the noun with its adjectives ("how many ballistic
+missiles?" is not answered by a clause on 220 howitzers in a sentence that lists missiles).
 """
 from __future__ import annotations
 
 import re
 
-from rag.answerability import MAX_MISSING_SHARE, LexicalStatistics, coverage
-from rag.arabic import detect_language, extract_numbers, normalize, numbers_match
+from rag.answerability import MAX_MISSING_SHARE, LexicalStatistics, contains_term, coverage
+from rag.arabic import detect_language, extract_numbers, normalize, numbers_match, split_clauses, split_sentences, term_keys
 from rag.question import COUNT, DATE, Question
 
 # A cited passage must hold the question's focus terms that the index knows, by this share of their weight.
 MAX_PASSAGE_MISSING_SHARE = 0.7
 assert MAX_PASSAGE_MISSING_SHARE <= MAX_MISSING_SHARE
 
-_MONTHS = (
-    "يناير فبراير مارس ابريل مايو يونيو يوليو اغسطس سبتمبر اكتوبر نوفمبر ديسمبر "
-    "كانون شباط اذار نيسان ايار حزيران تموز اب ايلول تشرين "
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec"
-)
+# Each month's names, normalised: Gregorian Arabic, Levantine (one-word names only), English.
+MONTHS = [
+    "يناير january jan", "فبراير شباط february feb", "مارس اذار march mar", "ابريل نيسان april apr",
+    "مايو ايار may", "يونيو حزيران june jun", "يوليو تموز july jul", "اغسطس اب august aug",
+    "سبتمبر ايلول september sep sept", "اكتوبر october oct", "نوفمبر november nov", "ديسمبر december dec",
+]
+_MONTHS = " ".join(MONTHS) + " كانون تشرين"
 _DAYS = (
     "السبت الاحد الاثنين الثلاثاء الاربعاء الخميس الجمعه "
     "saturday sunday monday tuesday wednesday thursday friday"
@@ -32,11 +36,20 @@ _DATE_WORDS = frozenset(f"{_MONTHS} {_DAYS} {_SEASONS}".split())
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 
 
+def _words(text: str) -> set[str]:
+    """The normalised words of `text`, also without a leading article or "و"."""
+    words = set(re.findall(r"[^\W\d_]+", normalize(text)))
+    return words | {word.removeprefix("ال").removeprefix("و") for word in words}
+
+
 def states_a_date(text: str) -> bool:
-    normalized = normalize(text)
-    words = {word.removeprefix("ال").removeprefix("و") for word in re.findall(r"[^\W\d_]+", normalized)}
-    words |= set(re.findall(r"[^\W\d_]+", normalized))
-    return bool(_YEAR.search(normalized) or words & _DATE_WORDS)
+    return bool(_YEAR.search(normalize(text)) or _words(text) & _DATE_WORDS)
+
+
+def months_named(text: str) -> set[int]:
+    """The months `text` names (1-12), in Arabic or English."""
+    words = _words(text)
+    return {number for number, names in enumerate(MONTHS, start=1) if words & set(names.split())}
 
 
 def new_numbers(text: str, question: Question) -> list[float]:
@@ -52,14 +65,38 @@ def gives_answer_type(text: str, question: Question) -> bool:
     return True
 
 
-def irrelevance(sentence: str, cited_passages: list[str], question: Question, statistics: LexicalStatistics) -> str:
-    """Why the sentence does not answer the question, or "" when it does."""
+def wrong_language(sentence: str, question: Question) -> str:
+    """Why an answer sentence to an English question cannot be shown as it is, or ""."""
     if question.language == "en" and detect_language(sentence) != "en":
         return "not written in English"
+    return ""
+
+
+def counts_it(numbers: list[float], counted: list[str], passages: list[str]) -> bool:
+    """True when one clause of a passage states one of `numbers` and names what is counted, with
+    its adjectives: "4,000 of the North Korean soldiers" counts "الجنود الكوريين الشماليين"; a clause
+    on 220 howitzers does not count ballistic missiles, though its sentence mentions them."""
+    for passage in passages:
+        for s_start, s_end in split_sentences(passage):
+            for start, end in split_clauses(passage, s_start, s_end):
+                clause = passage[start:end]
+                if any(numbers_match(n, m) for n in numbers for m in extract_numbers(clause)) and all(
+                    contains_term(term_keys(clause), term) for term in counted
+                ):
+                    return True
+    return False
+
+
+def irrelevance(sentence: str, cited_passages: list[str], question: Question, statistics: LexicalStatistics) -> str:
+    """Why the sentence does not answer the question, or "" when it does."""
     if not gives_answer_type(sentence, question):
         return f"gives no {question.asks}"
     if question.language != "ar":
         return ""  # the focus is in English, the passages in Arabic: the cross-language check decides
+    if question.counted:
+        if counts_it(new_numbers(sentence, question), question.counted, cited_passages):
+            return ""
+        return f"no cited clause gives a number of {' '.join(question.words.get(t, t) for t in question.counted)}"
     # The passages alone: the sentence itself may echo the question's words.
     found = coverage(question, cited_passages, statistics, known_only=True)
     if found.missing_share >= MAX_PASSAGE_MISSING_SHARE:

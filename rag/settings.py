@@ -64,6 +64,11 @@ class Settings:
     # retrieval and prompt
     top_k: int = setting(5, "chunks retrieved per question", at_least=1)
     rrf_k: int = setting(60, "reciprocal-rank-fusion constant joining dense and lexical ranks", at_least=1)
+    answer_style: str = setting("auto", "how the model answers: quote (it copies the answer's words and points at "
+                                "the passages that state them, which are shown verbatim; an English question gets "
+                                "one checked English sentence), write (it writes its own sentences, which are then "
+                                "checked), or auto (quote with the embedded model, write with Ollama's larger ones)",
+                                choices=("auto", "quote", "write"))
     context_tokens: int = setting(300, "budget for the passages in the prompt, in o200k tokens", at_least=1)
     max_question_chars: int = setting(1000, "the longest question accepted", at_least=1)
     # limits of the chat page (`rag serve`); README "Several people, one model" explains them

@@ -5,6 +5,7 @@ GGUF, cached in the user cache directory after the first run.
 """
 import hashlib
 import json
+import re
 import math
 import subprocess
 import sys
@@ -373,3 +374,19 @@ def test_arabic_question_is_closest_to_its_passage(embedder, question, matching,
         return sum(x * y for x, y in zip(a, b))  # the vectors are normalized
 
     assert cosine(query, near) > cosine(query, far) + 0.03
+
+
+def test_the_english_question_s_copied_answer_words_stay_in_the_passages_script(chat_model):
+    """The quote schema for an English question holds the copied words to Arabic script and digits:
+    llama.cpp compiles the pattern into its grammar, so the model cannot write English words there."""
+    from rag.prompt import ANSWER_WORDS_PATTERN, quote_schema
+
+    question = [
+        ChatMessage(role="system", content="Copy the answer from the passages."),
+        ChatMessage(role="user", content='<passage id="1">وأشاد الجنرال فاليري غيراسيموف بالجنود.</passage>\n\n'
+                    "Question: Which general praised the troops? Answer in English."),
+    ]
+    raw = "".join(chat_model.stream(question, schema=quote_schema(1, arabic_words=True), max_tokens=60, usage=Usage()))
+    answer = json.loads(raw)
+    assert re.fullmatch(ANSWER_WORDS_PATTERN.strip("^$"), answer["answer"]), answer
+    assert answer["passages"] in ([], [1])

@@ -1,0 +1,97 @@
+"""The quote answer style: the model copies the answer and points at passages; the answer is
+those passages' own sentences, chosen by where the copied words actually are."""
+import json
+
+from rag.draft import parse_quote
+from rag.prompt import quote_schema
+from rag.quote import QUOTED_REASON, holds_answer, quoted_sentences
+from rag.types import Passage
+
+PASSAGES = [
+    Passage(1, "a", "h", "قال الجيش الكوري الجنوبي إن نحو 4 آلاف جندي قتلوا أو أصيبوا.", 0, 60, "c1"),
+    Passage(2, "b", "h", "أرسلت كوريا الشمالية 3,000 جندي إضافي في يناير وفبراير 2025.", 0, 60, "c2"),
+    Passage(3, "c", "h", "أشاد الجنرال فاليري غيراسيموف بالجنود الكوريين الشماليين.", 0, 60, "c3"),
+]
+
+
+def test_a_streamed_pick_yields_only_the_passage_numbers_already_complete():
+    full = json.dumps({"answer": "4 آلاف جندي", "passages": [1, 12]}, ensure_ascii=False)
+    assert parse_quote(full[: full.index("[") + 2]).passages == []  # "1" may still become "12"
+    assert parse_quote(full[: full.rindex(",") + 1]).passages == [1]
+    done = parse_quote(full)
+    assert done.done and done.answer == "4 آلاف جندي" and done.passages == [1, 12]
+    assert parse_quote('{"answer": "4 آلاف').answer == "4 آلاف"
+
+
+def test_the_copied_answer_is_found_in_any_spelling_of_its_numbers():
+    assert holds_answer(PASSAGES[0].text, "4,000 جندي")
+    assert holds_answer(PASSAGES[0].text, "٤٠٠٠")
+    assert holds_answer(PASSAGES[2].text, "فاليري غيراسيموف")
+    assert not holds_answer(PASSAGES[0].text, "14,000 جندي")
+    assert not holds_answer(PASSAGES[0].text, "غيراسيموف")
+    assert not holds_answer(PASSAGES[0].text, "")
+
+
+def test_the_answer_is_the_listed_passages_own_sentences():
+    (sentence,) = quoted_sentences(parse_quote('{"answer": "3,000", "passages": [2]}'), PASSAGES)
+    assert sentence.text == PASSAGES[1].text
+    assert [(c.passage, c.supported, c.reason) for c in sentence.citations] == [(2, True, QUOTED_REASON)]
+
+
+def test_a_listed_passage_without_the_copied_words_is_dropped():
+    sentences = quoted_sentences(parse_quote('{"answer": "غيراسيموف", "passages": [1, 3]}'), PASSAGES)
+    assert [s.text for s in sentences] == [PASSAGES[2].text]
+
+
+def test_the_passage_holding_the_copied_words_replaces_a_wrongly_listed_one():
+    sentences = quoted_sentences(parse_quote('{"answer": "4 آلاف", "passages": [2]}'), PASSAGES)
+    assert [s.citations[0].passage for s in sentences] == [1]
+
+
+def test_copied_words_found_nowhere_leave_the_model_s_list_as_it_is():
+    sentences = quoted_sentences(parse_quote('{"answer": "خمسة آلاف", "passages": [2, 3]}'), PASSAGES)
+    assert [s.citations[0].passage for s in sentences] == [2, 3]
+
+
+def test_an_empty_pick_is_no_answer():
+    assert quoted_sentences(parse_quote('{"answer": "", "passages": []}'), PASSAGES) == []
+
+
+def test_the_pick_schema_only_allows_passage_numbers_that_were_shown():
+    schema = quote_schema(3)
+    assert schema["properties"]["passages"]["items"]["enum"] == [1, 2, 3]
+    assert list(schema["properties"]) == ["answer", "passages"]
+
+
+def test_words_the_model_wrote_in_english_are_found_by_their_numbers_months_and_names():
+    treaty = "التي وقعها كيم جونغ أون والرئيس الروسي فلاديمير بوتين في بيونغ يانغ في يونيو 2024."
+    assert holds_answer(treaty, "June 2024")
+    assert not holds_answer(treaty, "July 2024")
+    assert holds_answer(PASSAGES[2].text, "Valery Gerasimov")
+    assert not holds_answer(PASSAGES[2].text, "General Walis")
+    assert holds_answer("وحوالي 220 قطعة من مدافع الهاوتزر عيار 170 ملم.", "170 mm")
+
+
+def test_an_english_sentence_around_a_bare_figure_may_not_add_what_the_passage_never_said():
+    from rag.citations import check_english_answer
+
+    passage = "وتداول مدونون مقطعاً يظهر أن 12 صاروخاً من طراز ستورم شادو استهدفت مقر قيادة."
+    range_question = "What is the range of the Storm Shadow missiles that struck the command post?"
+    supported, reason = check_english_answer("The range of the missiles was 12 kilometers.", "12", passage, range_question)
+    assert not supported and reason == "adds words that neither the question nor the copied answer has: kilomet"
+    count_question = "How many Storm Shadow missiles struck the command post?"
+    assert check_english_answer("12 Storm Shadow missiles struck the command post.", "12", passage, count_question)[0]
+
+
+def test_a_name_copied_in_another_spelling_is_still_found():
+    assert holds_answer("وأعلن كيم أن نصباً تذكارياً سيقام في بيونغ يانغ.", "بيونج يانج")
+    assert not holds_answer("وأعلن كيم أن نصباً تذكارياً سيقام في بيونغ يانغ.", "موسكو")
+
+
+def test_a_unit_the_passage_writes_may_follow_the_bare_figure_in_english():
+    from rag.citations import check_english_answer
+
+    passage = "وحوالي 220 قطعة من مدافع الهاوتزر ذاتية الدفع عيار 170 ملم."
+    question = "What calibre were the self-propelled howitzers?"
+    assert check_english_answer("The self-propelled howitzers were 170 mm calibre.", "170", passage, question)[0]
+    assert not check_english_answer("The howitzers were 170 kilometers away.", "170", passage, question)[0]

@@ -1,0 +1,116 @@
+"""The quote answer style through the whole pipeline, with the model's words scripted by the
+FAKE Ollama (tests/fake_ollama.py): retrieval, passage selection and every check are real."""
+import json
+from dataclasses import replace
+
+import pytest
+
+from rag.prompt import ANSWER_WORDS_PATTERN, ENGLISH_SYSTEM, QUOTE_SYSTEM
+from rag.quote import QUOTED_REASON, holds_answer
+
+KILLED_OR_WOUNDED = "كم عدد الجنود الكوريين الشماليين الذين قتلوا أو أصيبوا؟"
+
+
+@pytest.fixture
+def pipeline(ollama_pipeline):
+    ollama_pipeline.settings = replace(ollama_pipeline.settings, answer_style="quote")
+    return ollama_pipeline
+
+
+def _passages(pipeline, question):
+    return next(update.passages for update in pipeline.ask_stream(question) if update.passages)
+
+
+def _number_of(pipeline, question, needle, fake_ollama):
+    """The number of the passage holding `needle`: the passages are shown before the model is asked."""
+    number = next(p.number for p in _passages(pipeline, question) if needle in p.text)
+    assert not _chats(fake_ollama)
+    return number
+
+
+def _chats(fake_ollama) -> list[dict]:
+    return [body for path, body in fake_ollama.requests if path == "/api/chat"]
+
+
+def test_the_answer_is_the_picked_passage_in_the_article_s_own_words(pipeline, fake_ollama):
+    number = _number_of(pipeline, KILLED_OR_WOUNDED, "4,000", fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": "4,000", "passages": [number]}))
+    answer = pipeline.ask(KILLED_OR_WOUNDED)
+
+    (sentence,) = answer.sentences
+    passage = next(p for p in answer.passages if p.number == number)
+    assert sentence.text == passage.text and "4,000" in sentence.text
+    assert [(c.passage, c.supported, c.reason) for c in sentence.citations] == [(number, True, QUOTED_REASON)]
+    (chat,) = _chats(fake_ollama)
+    assert chat["messages"][0]["content"] == QUOTE_SYSTEM
+    assert set(chat["format"]["properties"]) == {"answer", "passages"}
+    assert "pattern" not in chat["format"]["properties"]["answer"]  # an Arabic question's answer may quote "Swift"
+
+
+def test_a_passage_the_copied_words_are_not_in_gives_way_to_the_one_they_are_in(pipeline, fake_ollama):
+    passages = _passages(pipeline, KILLED_OR_WOUNDED)
+    holding = [p.number for p in passages if holds_answer(p.text, "4,000")]  # "4,000" or "4 آلاف"
+    other = next(p.number for p in passages if p.number not in holding)
+    fake_ollama.reply_with(json.dumps({"answer": "4,000", "passages": [other]}))
+    answer = pipeline.ask(KILLED_OR_WOUNDED)
+    assert [c.passage for s in answer.sentences for c in s.citations] == holding[:1]
+
+
+def test_a_pick_of_no_passage_is_declined(pipeline, fake_ollama):
+    fake_ollama.reply_with('{"answer": "", "passages": []}')
+    answer = pipeline.ask(KILLED_OR_WOUNDED)
+    assert answer.abstained and answer.sentences == []
+
+
+def test_an_english_question_gets_one_checked_english_sentence_made_from_the_copied_words(pipeline, fake_ollama):
+    question = "How many North Korean soldiers were killed or wounded?"
+    number = _number_of(pipeline, question, "4,000", fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": "4,000", "passages": [number]}))
+    fake_ollama.reply_with(json.dumps({"sentence": "About 4, 000 North Korean soldiers were killed or wounded."}))
+    answer = pipeline.ask(question)
+
+    assert not answer.abstained
+    (sentence,) = answer.sentences
+    assert sentence.text == "About 4,000 North Korean soldiers were killed or wounded."
+    assert sentence.citations[0].passage == number and sentence.citations[0].supported
+    pick, english = _chats(fake_ollama)
+    assert pick["format"]["properties"]["answer"]["pattern"] == ANSWER_WORDS_PATTERN  # copied in Arabic
+    assert english["messages"][0]["content"] == ENGLISH_SYSTEM
+    assert "Answer words: 4,000" in english["messages"][-1]["content"]
+
+
+@pytest.mark.parametrize(
+    "written, reason",
+    [
+        ("General Walis said 4,000 North Korean soldiers were killed or wounded.", "name not in passage: Walis"),
+        ("About 9,000 North Korean soldiers were killed or wounded.", "number 9000 not in passage"),
+        ("حوالي 4,000 جندي قتلوا أو أصيبوا.", "not written in English"),
+    ],
+)
+def test_an_english_sentence_with_a_name_or_number_not_in_the_passage_is_withheld(pipeline, fake_ollama, written, reason):
+    question = "How many North Korean soldiers were killed or wounded?"
+    number = _number_of(pipeline, question, "4,000", fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": "4,000", "passages": [number]}))
+    fake_ollama.reply_with(json.dumps({"sentence": written}, ensure_ascii=False))
+    answer = pipeline.ask(question)
+
+    assert answer.abstained and answer.text == "The articles do not give the number asked for."
+    (withheld,) = answer.withheld
+    assert withheld.text == written and withheld.withheld.startswith(reason)
+
+
+def test_auto_quotes_with_the_small_embedded_model_and_lets_ollama_write(tmp_path):
+    from conftest import make_pipeline
+
+    assert make_pipeline(tmp_path / "a").answer_style == "quote"
+    assert make_pipeline(tmp_path / "b", backend="ollama").answer_style == "write"
+    assert make_pipeline(tmp_path / "c", backend="ollama", answer_style="quote").answer_style == "quote"
+
+
+def test_copied_words_that_only_repeat_the_question_are_no_answer(pipeline, fake_ollama):
+    number = _number_of(pipeline, KILLED_OR_WOUNDED, "4,000", fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": "الجنود الكوريين الشماليين", "passages": [number]}, ensure_ascii=False))
+    answer = pipeline.ask(KILLED_OR_WOUNDED)
+    assert answer.abstained
+    (withheld,) = answer.withheld
+    assert withheld.withheld == "the copied words «الجنود الكوريين الشماليين» only repeat the question"
