@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from rag.answerability import LexicalStatistics, contains_term, coverage
 from rag.arabic import split_clauses, split_sentences, term_keys
 from rag.question import COUNT, Question
-from rag.relevance import new_numbers
+from rag.relevance import names_counted, new_numbers
 from rag.types import Hit
 
 # A figure's sentence must hold the question's known focus terms by at least this share of their weight.
@@ -49,8 +49,9 @@ def collect_figures(question: Question, hits: list[Hit], statistics: LexicalStat
             for c_start, c_end in split_clauses(text, s_start, s_end):
                 keys = term_keys(text[c_start:c_end])
                 # the clause must itself name what is counted, not only its sentence: the counted
-                # noun with its adjectives when the question has one (rag.relevance.counts_it)
-                if not (all(contains_term(keys, term) for term in question.counted) if question.counted else contains_any(keys, found.found)):
+                # noun with its adjectives when the question has one, else a focus term
+                names_it = names_counted(keys, question.counted) if question.counted else contains_any(keys, found.found)
+                if not names_it:
                     continue
                 values = tuple(v for v in new_numbers(text[c_start:c_end], question) if not _is_year(v))
                 if not values:

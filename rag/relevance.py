@@ -80,11 +80,16 @@ def counts_it(numbers: list[float], counted: list[str], passages: list[str]) -> 
         for s_start, s_end in split_sentences(passage):
             for start, end in split_clauses(passage, s_start, s_end):
                 clause = passage[start:end]
-                if any(numbers_match(n, m) for n in numbers for m in extract_numbers(clause)) and all(
-                    contains_term(term_keys(clause), term) for term in counted
+                if any(numbers_match(n, m) for n in numbers for m in extract_numbers(clause)) and names_counted(
+                    term_keys(clause), counted
                 ):
                     return True
     return False
+
+
+def names_counted(keys: set[str], counted: list[str]) -> bool:
+    """True when a clause's term keys hold the counted noun and every adjective of it."""
+    return all(contains_term(keys, term) for term in counted)
 
 
 def irrelevance(sentence: str, cited_passages: list[str], question: Question, statistics: LexicalStatistics) -> str:
