@@ -247,8 +247,15 @@ def split_clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
 _MIN_ARABIC_SHARE = 0.3
 
 
+_QUOTED = re.compile(r"«[^«»]*»")
+
+
 def detect_language(text: str) -> str:
-    """"ar" unless Latin letters clearly dominate (Arabic under 30% of the letters)."""
+    """"ar" unless Latin letters clearly dominate (Arabic under 30% of the letters). Words quoted in
+    «guillemets» are their source's, not the text's: an English answer may quote an article's «name»."""
+    unquoted = _QUOTED.sub(" ", text)
+    if re.search(r"[^\W\d_]", unquoted):
+        text = unquoted
     arabic = len(re.findall(_ARABIC_LETTER, text))
     other = len(re.findall(_OTHER_LETTER, text))
     if other and arabic / (arabic + other) < _MIN_ARABIC_SHARE:

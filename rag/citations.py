@@ -154,7 +154,7 @@ def check_english_answer(sentence: str, answer_words: str, passage: str, questio
 
 
 # Units an English sentence may give a bare figure when the passage writes them (normalised Arabic forms).
-_UNITS = {
+UNITS = {
     "mm": ("ملم", "مم", "ملليمتر", "مليمتر"), "millimet": ("ملم", "مم", "ملليمتر", "مليمتر"),
     "km": ("كم", "كيلومتر"), "kilomet": ("كم", "كيلومتر"), "kg": ("كغ", "كيلوغرام", "كيلوجرام"),
     "ton": ("طن", "اطنان"), "percent": ("%", "بالميه", "بالمايه"), "dollar": ("دولار", "دولارات"),
@@ -169,7 +169,7 @@ def _added_words(sentence: str, question: str, answer_words: str, passage: str) 
         return set()
     words = set(re.findall(r"%|[^\W\d_]+", normalize(passage)))
     words |= {word.removeprefix("و").removeprefix("ب").removeprefix("ال") for word in words}
-    units = {unit for unit, spellings in _UNITS.items() if words & set(spellings)}
+    units = {unit for unit, spellings in UNITS.items() if words & set(spellings)}
     known = content_terms(question) | content_terms(answer_words) | _MONTH_TERMS | units
     return {term for term in content_terms(sentence) - known if not any(_same_word(term, k) for k in known)}
 

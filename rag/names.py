@@ -93,12 +93,21 @@ def unmatched_names(sentence: str, arabic_text: str, known: str = "") -> list[st
     """The capitalised words of an English sentence that are names and are not in `arabic_text`.
 
     Words the question (`known`) already uses are the user's own spelling and are not checked."""
+    return [word for word, found in _names(sentence, arabic_text, known) if not found]
+
+
+def transliterated_names(sentence: str, arabic_text: str, known: str = "") -> list[str]:
+    """The names of an English sentence that transliterate words of `arabic_text` (not the question's own)."""
+    return [word for word, found in _names(sentence, arabic_text, known) if found]
+
+
+def _names(sentence: str, arabic_text: str, known: str) -> list[tuple[str, bool]]:
+    """(name, whether `arabic_text` writes it) for each capitalised word of the sentence that is a name."""
     known_words = {w.lower() for w in re.findall(r"[A-Za-z][\w'-]*", known)}
-    missing = []
+    names = []
     for word in re.findall(r"\b[A-Z][A-Za-z'’-]+", sentence):
         parts = [part for part in re.split(r"[-'’]", word) if part]
         if word.lower() in _NOT_NAMES or word.lower() in known_words or re.sub(r"'s$", "", word).lower() in _NOT_NAMES:
             continue
-        if not all(transliterates(part, arabic_text) or part.lower() in _NOT_NAMES for part in parts):
-            missing.append(word)
-    return missing
+        names.append((word, all(transliterates(part, arabic_text) or part.lower() in _NOT_NAMES for part in parts)))
+    return names

@@ -26,6 +26,7 @@ from rag.ingest import IngestReport, ingest
 from rag.instructions import without_instructions
 from rag.lexical import ArticleRecord
 from rag.lock import IndexLock
+from rag.names import transliterated_names
 from rag.passages import select_passages
 from rag.prompt import (
     ENGLISH_SCHEMA,
@@ -39,8 +40,8 @@ from rag.prompt import (
     quote_schema,
     rewrite_messages,
 )
-from rag.question import Question, analyse
-from rag.quote import holds_answer, quoted_sentences
+from rag.question import COUNT, DATE, Question, analyse, with_context
+from rag.quote import ARTICLE_WRITES, FIGURE_IN_ENGLISH, english_figure, holds_answer, quoted_sentences, whole_date
 from rag.relevance import irrelevance, wrong_language
 from rag.retrieve import HybridRetriever, ranked_articles
 from rag.sentence_vectors import SentenceVectors
@@ -176,8 +177,8 @@ class Pipeline:
         asked = analyse(standalone)
         retrieval_started = clock.s()
         question_vector = self.embedder.embed_queries([standalone])[0]
-        # Figures are looked for twice as deep as the passages: another article's figure ranks lower.
-        deeper = self.retriever.retrieve(standalone, 2 * self.settings.top_k, vector=question_vector)
+        # Figures are looked for three times as deep as the passages: another article's figure ranks lower.
+        deeper = self.retriever.retrieve(standalone, 3 * self.settings.top_k, vector=question_vector)
         # Sentences planted to instruct the model are not news: nothing after this reads them.
         deeper = without_instructions(deeper, self._article_chunks)
         hits = deeper[: self.settings.top_k]
@@ -212,7 +213,7 @@ class Pipeline:
         if passages:
             sentences += self._figures(disagreeing(collect_figures(asked, deeper, statistics)), sentences, passages)
         if quoted is not None and language == "en":
-            sentences, unchecked = yield from self._in_english(standalone, quoted.answer, sentences, passages, clock)
+            sentences, unchecked = yield from self._in_english(asked, quoted.answer, sentences, clock)
             withheld += unchecked
         sentences, withheld = self._in_question_language(sentences, withheld, asked)
         abstained = not any(s.verdict == SUPPORTED for s in sentences)
@@ -284,30 +285,39 @@ class Pipeline:
         clock.usage.finish_reason = clock.add_call().finish_reason
         return raw
 
-    def _in_english(
-        self, question: str, answer_words: str, sentences: list[Sentence], passages: list[Passage], clock: _Clock
-    ) -> Iterator[AnswerUpdate]:
-        """One English sentence for an English question, made by the model from the question and the
-        words it copied, and checked against the quoted passage that holds them.
-        Returns ([it], []) when it checks out, else ([], what is withheld, with the reason)."""
+    def _in_english(self, asked: Question, answer_words: str, sentences: list[Sentence], clock: _Clock) -> Iterator[AnswerUpdate]:
+        """One English sentence for an English question, checked against the quoted passage that
+        holds the copied words. A bare figure or date (a date grown to the whole date its passage
+        writes) is put into English by code; anything else, by the model from the question and the
+        copied words. Returns ([it], []) when it checks out, else ([], what is withheld, with the reason)."""
         evidence = next((s for s in sentences if s.verdict == SUPPORTED and holds_answer(s.text, answer_words)), None)
         if evidence is None:
             return [], self._withhold(sentences, f"the copied words «{answer_words}» are not in this passage")
-        raw = ""
-        for piece in self.chat_model.stream(
-            english_messages(question, answer_words), schema=ENGLISH_SCHEMA,
-            max_tokens=self.settings.max_answer_tokens, usage=clock.new_call(),
-        ):
-            raw += piece
-        clock.add_call()
-        english = parse_english(raw)
+        if asked.asks == DATE:
+            answer_words = whole_date(answer_words, evidence.text)
         number = evidence.citations[0].passage
-        supported, reason = check_english_answer(english, answer_words, evidence.text, question)
+        figure = english_figure(answer_words) if asked.asks in (COUNT, DATE) else ""  # a figure of the kind asked for
+        if figure:
+            english, supported, reason = f"{FIGURE_IN_ENGLISH} {figure}.", True, "a figure or date of the passage, in English by code"
+        else:
+            english = self._english_sentence(asked.text, answer_words, clock)
+            supported, reason = check_english_answer(english, answer_words, evidence.text, asked.text)
         citation = Citation(number, supported, f"{reason}; copied «{answer_words}»")
         if not supported:
             return [], [Sentence(english, [citation], withheld=f"{reason}; copied «{answer_words}»")]
+        if transliterated_names(english, answer_words, asked.text):
+            # the model's English spelling of a name it copied is a transliteration: the article's own beside it
+            english = f"{english.rstrip('.')} ({ARTICLE_WRITES} «{answer_words}»)."
         yield AnswerUpdate(render([(english, [number])]))
         return [Sentence(english, [citation])], []
+
+    def _english_sentence(self, question: str, answer_words: str, clock: _Clock) -> str:
+        raw = "".join(self.chat_model.stream(
+            english_messages(question, answer_words), schema=ENGLISH_SCHEMA,
+            max_tokens=self.settings.max_answer_tokens, usage=clock.new_call(),
+        ))
+        clock.add_call()
+        return parse_english(raw)
 
     @staticmethod
     def _withhold(sentences: list[Sentence], reason: str) -> list[Sentence]:
@@ -423,6 +433,11 @@ class Pipeline:
         return self.store.chunks(sorted(self.store.lexical.article_chunk_ids(article_id)))
 
     def _standalone(self, question: str, history: History, clock: _Clock) -> str:
+        """The follow-up as a question that stands alone. The small model's rewrites lose what was
+        asked (it returned the earlier question, or turned "what did he say" into "who said"), so in
+        the quote style code adds the earlier questions' words; a larger model rewrites it."""
+        if self.answer_style == "quote":
+            return with_context(question, [earlier for earlier, _ in history])
         messages = rewrite_messages(question, list(history))
         raw = "".join(self.chat_model.stream(messages, schema=REWRITE_SCHEMA, max_tokens=80, usage=clock.new_call()))
         clock.add_call()

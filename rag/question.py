@@ -16,7 +16,7 @@ COUNT, DATE, PERSON, PLACE, DESCRIPTION, YES_NO, OTHER = "count", "date", "perso
 # Patterns are matched against the normalised question (ة->ه, أ->ا, ى->ي, lower case).
 _ANSWER_TYPES: list[tuple[str, re.Pattern]] = [
     (COUNT, re.compile(
-        r"(?:^|\s)(?:و|ف)?كم\b|\b(?:ما|ماهو|ما هو|ما هي) (?:ال)?(?:عدد|حجم|عيار|قيمه|نسبه|رقم|مقدار|مجموع|مساحه|مسافه)\b"
+        r"(?:^|\s)(?:و|ف)?كم\b|(?:^|\s)(?:و|ف)?(?:ما|ماهو|ما هو|ما هي) (?:ال)?(?:عدد|حجم|عيار|قيمه|نسبه|رقم|مقدار|مجموع|مساحه|مسافه)\b"
         r"|\bhow (?:many|much)\b|\bwhat (?:is |was )?(?:the )?(?:number|calibre|caliber|size|amount|figure|total|percentage)\b"
     )),
     (DATE, re.compile(
@@ -67,6 +67,7 @@ class Question:
     words: dict[str, str] = field(default_factory=dict)  # focus term -> the word as the question wrote it
     numbers: list[str] = field(default_factory=list)  # numbers the question itself gives
     counted: list[str] = field(default_factory=list)  # a count question's counted noun and its adjectives, stemmed
+    money: bool = False  # a count question that asks an amount of money: a price, a cost, a sum paid
 
 
 def answer_type(text: str) -> str:
@@ -94,7 +95,34 @@ def analyse(text: str) -> Question:
     numbers = [token for token in tokenize(text) if token[0].isdigit()]
     kind = answer_type(text)
     counted = counted_noun(text) if kind == COUNT else []
-    return Question(text, detect_language(text), kind, focus, words, numbers, counted)
+    return Question(text, detect_language(text), kind, focus, words, numbers, counted, kind == COUNT and asks_money(text))
+
+
+# "كم دفعت روسيا", "ما تكلفة", "بالدولار", "how much did it cost": a count that only a sum of money answers.
+# Only right after "كم" is "دفع" paying: "الجنود الذين دفعت بهم" is sending them.
+_MONEY_QUESTION = re.compile(
+    r"(?:^|\s)(?:و|ف)?كم (?:دفع|يدفع|تدفع|كلف|يكلف|تكلف|انفق|ينفق|تنفق|خصص|يخصص|تخصص)"
+    r"|\b(?:ثمن|سعر|تكلفه|كلفه|بالدولار|باليورو|بالروبل)\b"
+    r"|\bhow much\b.*\b(?:pay|paid|cost|costs|spend|spent|worth|price)\b|\bwhat (?:is |was )?the (?:price|cost)\b"
+)
+
+
+def asks_money(text: str) -> bool:
+    return bool(_MONEY_QUESTION.search(normalize(text)))
+
+
+def with_context(follow_up: str, earlier_questions: list[str]) -> str:
+    """A follow-up made to stand alone in code: the follow-up, then in brackets the words the last
+    two questions asked about that it does not repeat. «وكم قدّر خسائر الأوكرانيين هناك؟» after
+    «ماذا قال الجنرال غيراسيموف لبوتين عن معارك كورسك؟» is searched and answered as
+    «وكم قدّر خسائر الأوكرانيين هناك؟ (قال الجنرال غيراسيموف لبوتين معارك كورسك)». The follow-up
+    comes first, so its question word still decides what kind of answer is wanted."""
+    own = set(analyse(follow_up).words.values())
+    context: list[str] = []
+    for earlier in earlier_questions[-2:]:
+        asked = analyse(earlier)
+        context += [word for word in (asked.words[term] for term in asked.focus) if word not in own and word not in context]
+    return f"{follow_up} ({' '.join(context)})" if context else follow_up
 
 
 # "كم جندياً", "كم عدد الجنود", "ما قيمة المساعدات": the noun after the count word is what is counted.

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import re
 
-from rag.arabic import STOPWORDS, content_terms, detect_language, extract_numbers, normalize, numbers_match
+from rag.arabic import STOPWORDS, content_terms, detect_language, extract_numbers, normalize, numbers_match, tokenize
+from rag.citations import UNITS
 from rag.draft import QuoteDraft
 from rag.names import arabic_skeleton, unmatched_names
-from rag.relevance import months_named
+from rag.relevance import DAYS, MONTHS, is_date_word, months_named
 from rag.types import Citation, Passage, Sentence
 
 MAX_QUOTED = 3
 QUOTED_REASON = "the passage's own words"
+FIGURE_IN_ENGLISH = "The cited article gives"  # opens the English answer that is a bare figure or date
+ARTICLE_WRITES = "the article writes"  # before the Arabic name an English answer transliterates
 
 
 def holds_answer(passage: str, answer: str) -> bool:
@@ -54,6 +57,79 @@ def quoted_sentences(draft: QuoteDraft, passages: list[Passage]) -> list[Sentenc
     if holding:
         listed = [n for n in listed if n in holding] or holding[:1]
     return [Sentence(texts[n], [Citation(n, True, QUOTED_REASON)]) for n in listed[:MAX_QUOTED]]
+
+
+def whole_date(answer: str, passage: str) -> str:
+    """A copied date grown to the whole date the passage writes around it: «2024» copied from
+    «في يونيو 2024» is «يونيو 2024». The answer as it is when the passage does not hold it word for word."""
+    words = re.findall(r"\w+", passage)
+    plain = [normalize(word) for word in words]
+    wanted = re.findall(r"\w+", normalize(answer))
+    n = len(wanted)
+    start = next((i for i in range(len(plain) - n + 1) if n and plain[i : i + n] == wanted), None)
+    if start is None:
+        return answer
+    end = start + n
+    while start > 0 and is_date_word(words[start - 1]):
+        start -= 1
+    while end < len(words) and is_date_word(words[end]):
+        end += 1
+    return " ".join(words[start:end])
+
+
+def _english_names(table: list[str]) -> dict[str, str]:
+    """Each Arabic name of a month or weekday -> its English name ("يونيو" -> "June")."""
+    names = {}
+    for row in table:
+        words = row.split()
+        english = next(word for word in words if word.isascii()).capitalize()
+        names.update({word: english for word in words if not word.isascii()})
+    return names
+
+
+# What a bare figure or date may hold besides its numbers, in English.
+_ENGLISH_DATE_WORDS = _english_names(MONTHS) | _english_names(DAYS)
+_ENGLISH_UNITS = {
+    spelling: english
+    for unit, english in {"mm": "mm", "km": "km", "kg": "kg", "ton": "tons", "percent": "percent", "dollar": "dollars"}.items()
+    for spelling in UNITS[unit]
+}
+_ENGLISH_APPROXIMATELY = {"حوالي": "about", "نحو": "about", "قرابه": "about", "تقريبا": "about"}
+_CONJUNCTION = "و"
+
+
+def english_figure(answer: str) -> str:
+    """A copied answer that is only a figure or a date, written in English by code: «4,000» ->
+    "4,000", «28 أبريل 2025» -> "28 April 2025", «240 ملليمتر» -> "240 mm", «يناير وفبراير» ->
+    "January and February". "" when the answer holds any other word: that one needs a sentence."""
+    out = []
+    for word in tokenize(answer):
+        if word[:1] == _CONJUNCTION and word[1:] in _ENGLISH_DATE_WORDS:  # «وفبراير»
+            out.append("and")
+            word = word[1:]
+        if word[0].isdigit():
+            if out and out[-1][0].isdigit():
+                return ""  # «2,5»: two numbers side by side say nothing plain
+            out.append(_grouped(word))
+        elif word in _ENGLISH_DATE_WORDS:
+            out.append(_ENGLISH_DATE_WORDS[word])
+        elif word in _ENGLISH_UNITS:
+            out.append(_ENGLISH_UNITS[word])
+        elif word in _ENGLISH_APPROXIMATELY:
+            out.append(_ENGLISH_APPROXIMATELY[word])
+        elif word == _CONJUNCTION:
+            out.append("and")
+        elif word not in STOPWORDS:  # «في», «من»: what the English order leaves out
+            return ""
+    said = set(out)
+    return " ".join(out) if said & set(_ENGLISH_DATE_WORDS.values()) or any(w[0].isdigit() for w in said) else ""
+
+
+def _grouped(number: str) -> str:
+    """"14000" -> "14,000"; a fraction, a number under 1,000 or a year (1900-2100) as it is."""
+    if not number.isdigit() or int(number) < 1000 or len(number) == 4 and 1900 <= int(number) <= 2100:
+        return number
+    return f"{int(number):,}"
 
 
 def _sounds(text: str) -> set[str]:

@@ -27,10 +27,12 @@ MONTHS = [
     "سبتمبر ايلول september sep sept", "اكتوبر october oct", "نوفمبر november nov", "ديسمبر december dec",
 ]
 _MONTHS = " ".join(MONTHS) + " كانون تشرين"
-_DAYS = (
-    "السبت الاحد الاثنين الثلاثاء الاربعاء الخميس الجمعه "
-    "saturday sunday monday tuesday wednesday thursday friday"
-)
+# Each weekday's names, normalised: Arabic, English.
+DAYS = [
+    "السبت saturday", "الاحد sunday", "الاثنين monday", "الثلاثاء tuesday", "الاربعاء wednesday",
+    "الخميس thursday", "الجمعه friday",
+]
+_DAYS = " ".join(DAYS)
 _SEASONS = "الخريف الربيع الصيف الشتاء autumn fall spring summer winter امس yesterday"
 _DATE_WORDS = frozenset(f"{_MONTHS} {_DAYS} {_SEASONS}".split())
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
@@ -46,6 +48,14 @@ def states_a_date(text: str) -> bool:
     return bool(_YEAR.search(normalize(text)) or _words(text) & _DATE_WORDS)
 
 
+def is_date_word(word: str) -> bool:
+    """One word of a written date: a month or day name, a year, or a day of the month."""
+    plain = normalize(word)
+    if plain.isdigit():
+        return bool(_YEAR.fullmatch(plain)) or 1 <= int(plain) <= 31
+    return bool(_words(plain) & _DATE_WORDS)
+
+
 def months_named(text: str) -> set[int]:
     """The months `text` names (1-12), in Arabic or English."""
     words = _words(text)
@@ -57,9 +67,17 @@ def new_numbers(text: str, question: Question) -> list[float]:
     return [n for n in extract_numbers(text) if not any(numbers_match(n, m) for m in asked)]
 
 
+# Currency names and signs, normalised (ة->ه): what makes a number a sum of money.
+_MONEY = re.compile(r"دولار|يورو|روبل|جنيه|ريال|درهم|دينار|ليره|\bوون\b|\$|€|£|\b(?:usd|eur|dollars?|euros?|roubles?|rubles?|pounds?|won)\b")
+
+
+def states_money(text: str) -> bool:
+    return bool(_MONEY.search(normalize(text)))
+
+
 def gives_answer_type(text: str, question: Question) -> bool:
     if question.asks == COUNT:
-        return bool(new_numbers(text, question))
+        return bool(new_numbers(text, question)) and (not question.money or states_money(text))
     if question.asks == DATE:
         return states_a_date(text)
     return True

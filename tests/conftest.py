@@ -68,7 +68,7 @@ def fresh_ollama_checks(monkeypatch):
 @pytest.fixture
 def ollama_pipeline(tmp_path, fake_ollama, seeded_pipeline, fresh_ollama_checks):
     """The seeded index answered by the fake Ollama: retrieval and checking are real, the model's words scripted."""
-    fake_ollama.requests.clear()
+    fake_ollama.forget()
     pipeline = make_pipeline(tmp_path / "home", backend="ollama", ollama_host=fake_ollama.host)
     pipeline._store, pipeline._embedder, pipeline._retriever = (
         seeded_pipeline.store, seeded_pipeline.embedder, seeded_pipeline.retriever

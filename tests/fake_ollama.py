@@ -132,6 +132,12 @@ class FakeOllamaServer:
         """Queue the text of the next chat reply."""
         self._replies.append(text)
 
+    def forget(self) -> None:
+        """Start afresh for the next test: no requests seen, no reply or fault queued."""
+        self.requests.clear()
+        self._replies.clear()
+        self._faults.clear()
+
     def fail_next_chat(self, fault: str, *, after_chunks: int = 3) -> None:
         """Make the next streamed chat reply (scripted or default) fail the way FAULTS[fault] says;
         the replies after it behave."""

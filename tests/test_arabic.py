@@ -251,6 +251,9 @@ def test_split_clauses_without_separators_is_the_stripped_span():
         ("About 14,000 troops, according to the report of the Ukrainian side (كورسك)", "en"),
         ("", "ar"),
         ("14,000", "ar"),
+        ("Mykolaiv was hit (the article writes «ميكولايف الساحلية الأوكرانية»).", "en"),  # a quote is its source's
+        ("قال المتحدث «We are still fighting» في كورسك", "ar"),
+        ("«مارينو»", "ar"),  # nothing but a quote: the quote decides
     ],
 )
 def test_detect_language(text, language):

@@ -9,7 +9,7 @@ from rag.answerability import contains_term, coverage, decline_message, idf
 from rag.arabic import skeleton, term_keys
 from rag.lexical import LexicalIndex, StoredChunk
 from rag.figures import collect_figures, disagreeing
-from rag.question import COUNT, DATE, DESCRIPTION, OTHER, PERSON, PLACE, YES_NO, analyse, answer_type
+from rag.question import COUNT, DATE, DESCRIPTION, OTHER, PERSON, PLACE, YES_NO, analyse, answer_type, with_context
 from rag.relevance import gives_answer_type, irrelevance, months_named, states_a_date, wrong_language
 from rag.types import Chunk, Hit
 
@@ -19,6 +19,7 @@ from rag.types import Chunk, Hit
     [
         ("كم عدد الجنود الذين أرسلتهم كوريا الشمالية إلى روسيا؟", COUNT),
         ("ما عيار راجمات الصواريخ المتعددة؟", COUNT),
+        ("وما عيار المدافع التي ذكرتها؟", COUNT),
         ("ما الرقم الذي نسبته التقارير إلى المسؤولين؟", COUNT),
         ("وكم قدّر خسائر الأوكرانيين هناك؟", COUNT),
         ("How many Storm Shadow missiles hit the command post?", COUNT),
@@ -37,6 +38,14 @@ from rag.types import Chunk, Hit
 )
 def test_the_answer_type_is_read_from_the_question_words(question, kind):
     assert answer_type(question) == kind
+
+
+def test_a_follow_up_stands_alone_with_the_earlier_question_s_words_after_it():
+    earlier = "ماذا قال الجنرال غيراسيموف لبوتين عن معارك كورسك؟"
+    standalone = with_context("وكم قدّر خسائر الأوكرانيين هناك؟", ["من هو شين وون سيك؟", earlier])
+    assert standalone == "وكم قدّر خسائر الأوكرانيين هناك؟ (شين وون سيك الجنرال غيراسيموف لبوتين معارك كورسك)"
+    assert analyse(standalone).asks == COUNT  # the follow-up's own question word decides
+    assert with_context("وما عيار المدافع؟", ["ما عيار المدافع؟"]) == "وما عيار المدافع؟"  # nothing new to add
 
 
 def test_the_focus_keeps_what_is_asked_about_and_drops_question_words():
@@ -199,13 +208,34 @@ def test_a_figure_s_clause_names_the_counted_noun_with_its_adjectives(statistics
     assert [f.values for f in collect_figures(howitzers, _hits([supplies], ["a"]), statistics)] == [(220.0,)]
 
 
+@pytest.mark.parametrize(
+    "question, money",
+    [
+        ("كم دفعت روسيا لكوريا الشمالية مقابل كل جندي أرسلته؟", True),
+        ("ما قيمة المساعدات العسكرية التي قدمتها كوريا الجنوبية لأوكرانيا بالدولار؟", True),
+        ("How much did Russia pay for each soldier?", True),
+        ("ما عدد الجنود الإضافيين الذين دفعت بهم بيونغ يانغ إلى روسيا؟", False),  # «دفعت بهم»: sent them
+        ("كم جندياً أرسلت كوريا الشمالية؟", False),
+    ],
+)
+def test_a_question_about_a_sum_of_money_is_told_from_other_counts(question, money):
+    assert analyse(question).money is money
+
+
+def test_a_sum_of_money_is_answered_only_by_a_figure_in_a_currency():
+    paid = analyse("كم دفعت روسيا لكوريا الشمالية مقابل كل جندي أرسلته؟")
+    assert not gives_answer_type("وأرسلت كوريا الشمالية حوالي 220 قطعة من مدافع الهاوتزر.", paid)
+    assert gives_answer_type("ودفعت روسيا 2,000 دولار شهرياً عن كل جندي.", paid)
+    assert gives_answer_type("أرسلت 220 قطعة.", analyse("كم قطعة أرسلت كوريا الشمالية؟"))
+
+
 def test_figures_are_only_collected_for_count_questions(statistics):
     assert collect_figures(analyse("متى أرسلت كوريا الشمالية الجنود؟"), _hits(CHUNKS, "abcde"), statistics) == []
 
 
 # --- names and translations ----------------------------------------------------
 
-from rag.names import latin_skeleton, arabic_skeleton, transliterates, unmatched_names  # noqa: E402
+from rag.names import latin_skeleton, arabic_skeleton, transliterated_names, transliterates, unmatched_names  # noqa: E402
 
 PASSAGE = "نقل الكرملين عن فاليري جيراسيموف شكره لقوات كوريا الشمالية التي قاتلت في كورسك، ونصب تذكاري في بيونج يانج."
 
@@ -223,6 +253,12 @@ def test_names_the_passage_does_not_have_are_not_found(name):
 def test_skeletons_of_both_scripts_meet():
     assert latin_skeleton("Gerasimov") == arabic_skeleton("غيراسيموف") == arabic_skeleton("جيراسيموف")
     assert latin_skeleton("Pyongyang") == arabic_skeleton("بيونغ") + arabic_skeleton("يانغ")
+
+
+def test_the_names_a_sentence_transliterates_are_told_from_the_ones_it_invents():
+    sentence = "General Walis said Gerasimov thanked the troops in Kursk."
+    assert transliterated_names(sentence, PASSAGE, known="Who thanked the troops in Kursk?") == ["Gerasimov"]
+    assert unmatched_names(sentence, PASSAGE) == ["Walis"]
 
 
 def test_only_names_are_checked_and_the_question_s_own_words_are_trusted():

@@ -2,9 +2,11 @@
 those passages' own sentences, chosen by where the copied words actually are."""
 import json
 
+import pytest
+
 from rag.draft import parse_quote
 from rag.prompt import quote_schema
-from rag.quote import QUOTED_REASON, holds_answer, quoted_sentences
+from rag.quote import QUOTED_REASON, english_figure, holds_answer, quoted_sentences, whole_date
 from rag.types import Passage
 
 PASSAGES = [
@@ -95,3 +97,33 @@ def test_a_unit_the_passage_writes_may_follow_the_bare_figure_in_english():
     question = "What calibre were the self-propelled howitzers?"
     assert check_english_answer("The self-propelled howitzers were 170 mm calibre.", "170", passage, question)[0]
     assert not check_english_answer("The howitzers were 170 kilometers away.", "170", passage, question)[0]
+
+
+def test_a_copied_part_of_a_date_grows_to_the_whole_date_the_passage_writes():
+    assert whole_date("2024", "بموجب معاهدة الشراكة الموقعة مع موسكو في يونيو 2024.") == "يونيو 2024"
+    assert whole_date("أبريل", "يوم الاثنين 28 أبريل 2025 أن قرار النشر") == "الاثنين 28 أبريل 2025"
+    assert whole_date("يناير", "أرسلت 3,000 جندي في يناير وفبراير 2025، ليصل") == "يناير وفبراير 2025"
+    assert whole_date("2025", "قتل 12 جندياً في 2025.") == "2025"  # «في» is no part of a date
+    assert whole_date("مارس", "لا شهر هنا") == "مارس"  # not in the passage: as copied
+
+
+@pytest.mark.parametrize(
+    "copied, english",
+    [
+        ("4,000", "4,000"),
+        ("14 ألف", "14,000"),
+        ("حوالي 14 ألف", "about 14,000"),
+        ("28 أبريل 2025", "28 April 2025"),
+        ("الاثنين 28 أبريل 2025", "Monday 28 April 2025"),
+        ("في يناير وفبراير 2025", "January and February 2025"),
+        ("240 ملليمتر", "240 mm"),
+        ("1953", "1953"),
+    ],
+)
+def test_a_bare_figure_or_date_is_put_in_english_by_code(copied, english):
+    assert english_figure(copied) == english
+
+
+@pytest.mark.parametrize("copied", ["مهمة مقدسة", "4,000 من الجنود", "صواريخ مضادة للطائرات", "في", "", "2,5"])
+def test_an_answer_with_other_words_is_left_to_the_model_s_sentence(copied):
+    assert english_figure(copied) == ""

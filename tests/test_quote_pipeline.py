@@ -62,12 +62,15 @@ def test_a_pick_of_no_passage_is_declined(pipeline, fake_ollama):
     assert answer.abstained and answer.sentences == []
 
 
+ENGLISH_QUESTION = "How many North Korean soldiers were killed or wounded?"
+COPIED_WITH_WORDS = "4,000 من الجنود الكوريين الشماليين"  # more than a bare figure: the model writes the sentence
+
+
 def test_an_english_question_gets_one_checked_english_sentence_made_from_the_copied_words(pipeline, fake_ollama):
-    question = "How many North Korean soldiers were killed or wounded?"
-    number = _number_of(pipeline, question, "4,000", fake_ollama)
-    fake_ollama.reply_with(json.dumps({"answer": "4,000", "passages": [number]}))
+    number = _number_of(pipeline, ENGLISH_QUESTION, "4,000", fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": COPIED_WITH_WORDS, "passages": [number]}, ensure_ascii=False))
     fake_ollama.reply_with(json.dumps({"sentence": "About 4, 000 North Korean soldiers were killed or wounded."}))
-    answer = pipeline.ask(question)
+    answer = pipeline.ask(ENGLISH_QUESTION)
 
     assert not answer.abstained
     (sentence,) = answer.sentences
@@ -76,7 +79,18 @@ def test_an_english_question_gets_one_checked_english_sentence_made_from_the_cop
     pick, english = _chats(fake_ollama)
     assert pick["format"]["properties"]["answer"]["pattern"] == ANSWER_WORDS_PATTERN  # copied in Arabic
     assert english["messages"][0]["content"] == ENGLISH_SYSTEM
-    assert "Answer words: 4,000" in english["messages"][-1]["content"]
+    assert f"Answer words: {COPIED_WITH_WORDS}" in english["messages"][-1]["content"]
+
+
+def test_a_bare_figure_for_an_english_question_is_put_in_english_by_code_without_a_second_call(pipeline, fake_ollama):
+    number = _number_of(pipeline, ENGLISH_QUESTION, "4,000", fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": "4,000", "passages": [number]}))
+    answer = pipeline.ask(ENGLISH_QUESTION)
+
+    (sentence,) = answer.sentences
+    assert sentence.text == "The cited article gives 4,000."
+    assert sentence.citations[0].passage == number and sentence.citations[0].supported
+    assert len(_chats(fake_ollama)) == 1
 
 
 @pytest.mark.parametrize(
@@ -88,11 +102,10 @@ def test_an_english_question_gets_one_checked_english_sentence_made_from_the_cop
     ],
 )
 def test_an_english_sentence_with_a_name_or_number_not_in_the_passage_is_withheld(pipeline, fake_ollama, written, reason):
-    question = "How many North Korean soldiers were killed or wounded?"
-    number = _number_of(pipeline, question, "4,000", fake_ollama)
-    fake_ollama.reply_with(json.dumps({"answer": "4,000", "passages": [number]}))
+    number = _number_of(pipeline, ENGLISH_QUESTION, "4,000", fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": COPIED_WITH_WORDS, "passages": [number]}, ensure_ascii=False))
     fake_ollama.reply_with(json.dumps({"sentence": written}, ensure_ascii=False))
-    answer = pipeline.ask(question)
+    answer = pipeline.ask(ENGLISH_QUESTION)
 
     assert answer.abstained and answer.text == "The articles do not give the number asked for."
     (withheld,) = answer.withheld
@@ -114,3 +127,39 @@ def test_copied_words_that_only_repeat_the_question_are_no_answer(pipeline, fake
     assert answer.abstained
     (withheld,) = answer.withheld
     assert withheld.withheld == "the copied words «الجنود الكوريين الشماليين» only repeat the question"
+
+
+
+def test_a_bare_figure_for_a_question_that_is_no_count_is_left_to_the_checked_sentence(pipeline, fake_ollama):
+    question = "What is the range of the Storm Shadow missiles that struck the command post?"  # no count, no date
+    number = _number_of(pipeline, question, "12", fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": "12", "passages": [number]}))
+    fake_ollama.reply_with(json.dumps({"sentence": "The range of the Storm Shadow missiles was 12 kilometers."}))
+    answer = pipeline.ask(question)
+
+    assert answer.abstained and len(_chats(fake_ollama)) == 2
+    (withheld,) = answer.withheld
+    assert withheld.withheld.startswith("adds words that neither the question nor the copied answer has: kilomet")
+
+
+def test_a_name_put_into_english_is_shown_with_the_article_s_own_spelling(pipeline, fake_ollama):
+    question = "Which Russian deputy foreign minister said the two governments were discussing a Kim visit to Moscow?"
+    number = _number_of(pipeline, question, "رودنكو", fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": "أندريه رودنكو", "passages": [number]}, ensure_ascii=False))
+    fake_ollama.reply_with(json.dumps({"sentence": "Andrei Rudenko said the two governments were discussing a Kim visit."}))
+    answer = pipeline.ask(question)
+
+    (sentence,) = answer.sentences
+    assert sentence.text == "Andrei Rudenko said the two governments were discussing a Kim visit (the article writes «أندريه رودنكو»)."
+    assert sentence.citations[0].supported
+
+
+def test_a_follow_up_is_made_to_stand_alone_by_code_without_a_rewrite_call(pipeline, fake_ollama):
+    earlier = ("ماذا قال الجنرال غيراسيموف لبوتين عن معارك كورسك؟", "أشاد بالجنود الكوريين الشماليين.")
+    fake_ollama.reply_with('{"answer": "", "passages": []}')
+    answer = pipeline.ask("وكم قدّر خسائر الأوكرانيين هناك؟", history=[earlier])
+
+    assert answer.standalone_question == "وكم قدّر خسائر الأوكرانيين هناك؟ (الجنرال غيراسيموف لبوتين معارك كورسك)"
+    (pick,) = _chats(fake_ollama)  # the pick only: no rewrite was asked for
+    assert pick["messages"][0]["content"] == QUOTE_SYSTEM
+    assert answer.standalone_question in pick["messages"][-1]["content"]
