@@ -1,6 +1,6 @@
 """The whole flow in one object, shared by the CLI, the chat UI and the eval.
 
-    question -> (rewrite with history) -> analyse -> retrieve -> answerable? (else decline)
+    question -> (a follow-up made to stand alone) -> analyse -> retrieve -> answerable? (else decline)
              -> select passages -> model (JSON) -> quoted passages (quote style) or checked
              sentences (write style) -> keep what answers the question -> add every source's
              figure -> (an English question, quote style: one checked English sentence) -> Answer
@@ -173,7 +173,7 @@ class Pipeline:
         clock = _Clock()
         language = detect_language(question)
         standalone = self._standalone(question, history, clock) if history else question
-        rewrite_ms = clock.s() * 1000  # the model call that makes a follow-up stand alone
+        rewrite_ms = clock.s() * 1000  # making a follow-up stand alone (a model call in the write style)
         asked = analyse(standalone)
         retrieval_started = clock.s()
         question_vector = self.embedder.embed_queries([standalone])[0]
