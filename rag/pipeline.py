@@ -1,6 +1,6 @@
 """The whole flow in one object, shared by the CLI, the chat UI and the eval.
 
-    question -> (a follow-up made to stand alone) -> analyse -> retrieve -> answerable? (else decline)
+    question -> (rewrite with history) -> analyse -> retrieve -> answerable? (else decline)
              -> select passages -> model (JSON) -> quoted passages (quote style) or checked
              sentences (write style) -> keep what answers the question -> add every source's
              figure -> (an English question, quote style: one checked English sentence) -> Answer
@@ -40,7 +40,7 @@ from rag.prompt import (
     quote_schema,
     rewrite_messages,
 )
-from rag.question import COUNT, DATE, Question, analyse, with_context
+from rag.question import COUNT, DATE, Question, analyse
 from rag.quote import ARTICLE_WRITES, FIGURE_IN_ENGLISH, english_figure, holds_answer, quoted_sentences, whole_date
 from rag.relevance import irrelevance, wrong_language
 from rag.retrieve import HybridRetriever, ranked_articles
@@ -173,7 +173,7 @@ class Pipeline:
         clock = _Clock()
         language = detect_language(question)
         standalone = self._standalone(question, history, clock) if history else question
-        rewrite_ms = clock.s() * 1000  # making a follow-up stand alone (a model call in the write style)
+        rewrite_ms = clock.s() * 1000  # the model call that makes a follow-up stand alone
         asked = analyse(standalone)
         retrieval_started = clock.s()
         question_vector = self.embedder.embed_queries([standalone])[0]
@@ -433,11 +433,6 @@ class Pipeline:
         return self.store.chunks(sorted(self.store.lexical.article_chunk_ids(article_id)))
 
     def _standalone(self, question: str, history: History, clock: _Clock) -> str:
-        """The follow-up as a question that stands alone. The small model's rewrites lose what was
-        asked (it returned the earlier question, or turned "what did he say" into "who said"), so in
-        the quote style code adds the earlier questions' words; a larger model rewrites it."""
-        if self.answer_style == "quote":
-            return with_context(question, [earlier for earlier, _ in history])
         messages = rewrite_messages(question, list(history))
         raw = "".join(self.chat_model.stream(messages, schema=REWRITE_SCHEMA, max_tokens=80, usage=clock.new_call()))
         clock.add_call()

@@ -16,7 +16,7 @@ COUNT, DATE, PERSON, PLACE, DESCRIPTION, YES_NO, OTHER = "count", "date", "perso
 # Patterns are matched against the normalised question (ة->ه, أ->ا, ى->ي, lower case).
 _ANSWER_TYPES: list[tuple[str, re.Pattern]] = [
     (COUNT, re.compile(
-        r"(?:^|\s)(?:و|ف)?كم\b|(?:^|\s)(?:و|ف)?(?:ما|ماهو|ما هو|ما هي) (?:ال)?(?:عدد|حجم|عيار|قيمه|نسبه|رقم|مقدار|مجموع|مساحه|مسافه)\b"
+        r"(?:^|\s)(?:و|ف)?كم\b|\b(?:ما|ماهو|ما هو|ما هي) (?:ال)?(?:عدد|حجم|عيار|قيمه|نسبه|رقم|مقدار|مجموع|مساحه|مسافه)\b"
         r"|\bhow (?:many|much)\b|\bwhat (?:is |was )?(?:the )?(?:number|calibre|caliber|size|amount|figure|total|percentage)\b"
     )),
     (DATE, re.compile(
@@ -109,20 +109,6 @@ _MONEY_QUESTION = re.compile(
 
 def asks_money(text: str) -> bool:
     return bool(_MONEY_QUESTION.search(normalize(text)))
-
-
-def with_context(follow_up: str, earlier_questions: list[str]) -> str:
-    """A follow-up made to stand alone in code: the follow-up, then in brackets the words the last
-    two questions asked about that it does not repeat. «وكم قدّر خسائر الأوكرانيين هناك؟» after
-    «ماذا قال الجنرال غيراسيموف لبوتين عن معارك كورسك؟» is searched and answered as
-    «وكم قدّر خسائر الأوكرانيين هناك؟ (قال الجنرال غيراسيموف لبوتين معارك كورسك)». The follow-up
-    comes first, so its question word still decides what kind of answer is wanted."""
-    own = set(analyse(follow_up).words.values())
-    context: list[str] = []
-    for earlier in earlier_questions[-2:]:
-        asked = analyse(earlier)
-        context += [word for word in (asked.words[term] for term in asked.focus) if word not in own and word not in context]
-    return f"{follow_up} ({' '.join(context)})" if context else follow_up
 
 
 # "كم جندياً", "كم عدد الجنود", "ما قيمة المساعدات": the noun after the count word is what is counted.

@@ -153,13 +153,3 @@ def test_a_name_put_into_english_is_shown_with_the_article_s_own_spelling(pipeli
     assert sentence.text == "Andrei Rudenko said the two governments were discussing a Kim visit (the article writes «أندريه رودنكو»)."
     assert sentence.citations[0].supported
 
-
-def test_a_follow_up_is_made_to_stand_alone_by_code_without_a_rewrite_call(pipeline, fake_ollama):
-    earlier = ("ماذا قال الجنرال غيراسيموف لبوتين عن معارك كورسك؟", "أشاد بالجنود الكوريين الشماليين.")
-    fake_ollama.reply_with('{"answer": "", "passages": []}')
-    answer = pipeline.ask("وكم قدّر خسائر الأوكرانيين هناك؟", history=[earlier])
-
-    assert answer.standalone_question == "وكم قدّر خسائر الأوكرانيين هناك؟ (الجنرال غيراسيموف لبوتين معارك كورسك)"
-    (pick,) = _chats(fake_ollama)  # the pick only: no rewrite was asked for
-    assert pick["messages"][0]["content"] == QUOTE_SYSTEM
-    assert answer.standalone_question in pick["messages"][-1]["content"]
