@@ -113,7 +113,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"#{entry.id} · {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(entry.time))} · {entry.source} · session {entry.session}")
     print(f"Question: {answer.question}")
     if answer.standalone_question and answer.standalone_question != answer.question:
-        print(f"Answered as: {answer.standalone_question}")
+        print(f"Searched as: {answer.standalone_question}")
     print()
     print_answer(answer)
     if entry.rating:

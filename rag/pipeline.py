@@ -1,6 +1,6 @@
 """The whole flow in one object, shared by the CLI, the chat UI and the eval.
 
-    question -> (rewrite with history) -> analyse -> retrieve -> answerable? (else decline)
+    question -> (a follow-up: earlier words for the search) -> analyse -> retrieve -> answerable? (else decline)
              -> select passages -> model (JSON) -> quoted passages (quote style) or checked
              sentences (write style) -> keep what answers the question -> add every source's
              figure -> (an English question, quote style: one checked English sentence) -> Answer
@@ -40,8 +40,8 @@ from rag.prompt import (
     quote_schema,
     rewrite_messages,
 )
-from rag.question import COUNT, DATE, Question, analyse
-from rag.quote import ARTICLE_WRITES, FIGURE_IN_ENGLISH, english_figure, holds_answer, quoted_sentences, whole_date
+from rag.question import COUNT, DATE, Question, analyse, with_context
+from rag.quote import ARTICLE_WRITES, FIGURE_IN_ENGLISH, english_figure, holds_answer, introduces, quoted_sentences, whole_date
 from rag.relevance import irrelevance, wrong_language
 from rag.retrieve import HybridRetriever, ranked_articles
 from rag.sentence_vectors import SentenceVectors
@@ -172,13 +172,13 @@ class Pipeline:
         question = self._validate(question)
         clock = _Clock()
         language = detect_language(question)
-        standalone = self._standalone(question, history, clock) if history else question
-        rewrite_ms = clock.s() * 1000  # the model call that makes a follow-up stand alone
-        asked = analyse(standalone)
+        searched, answered = self._follow_up(question, history, clock) if history else (question, question)
+        rewrite_ms = clock.s() * 1000  # the model call that makes a follow-up stand alone (write style)
+        asked = analyse(answered)
         retrieval_started = clock.s()
-        question_vector = self.embedder.embed_queries([standalone])[0]
+        search_vector, question_vector = self._vectors(searched, answered)
         # Figures are looked for three times as deep as the passages: another article's figure ranks lower.
-        deeper = self.retriever.retrieve(standalone, 3 * self.settings.top_k, vector=question_vector)
+        deeper = self.retriever.retrieve(searched, 3 * self.settings.top_k, vector=search_vector)
         # Sentences planted to instruct the model are not news: nothing after this reads them.
         deeper = without_instructions(deeper, self._article_chunks)
         hits = deeper[: self.settings.top_k]
@@ -190,22 +190,22 @@ class Pipeline:
         passages = []
         if answerable:
             self.sentence_vectors.add(self.store.sentence_vectors([hit.chunk.id for hit in hits]))
-            passages = select_passages(standalone, question_vector, hits, self.sentence_vectors, self.settings.context_tokens)
+            passages = select_passages(answered, question_vector, hits, self.sentence_vectors, self.settings.context_tokens)
         passages_ms = (clock.s() - retrieval_started) * 1000 - retrieval_ms  # the answerability test and passage selection
         if passages:
             yield AnswerUpdate("", passages=list(passages))  # a copy: figures may add passages later
 
         quoted, echoed = None, []
         if self.answer_style == "quote":
-            raw = yield from self._quote(standalone, passages, language, clock)
+            raw = yield from self._quote(answered, passages, language, clock)
             quoted = parse_quote(raw)
             checked = quoted_sentences(quoted, passages)
-            if restates_question(quoted.answer, standalone):  # it copied nothing the question did not say
-                echoed, checked = self._withhold(checked, f"the copied words «{quoted.answer}» only repeat the question"), []
+            if restates_question(quoted.answer, answered):  # it copied nothing the question did not say
+                checked, echoed = self._about_the_name(checked, quoted.answer, asked, language)
         else:
-            raw = yield from self._draft(standalone, passages, language, clock)
+            raw = yield from self._draft(answered, passages, language, clock)
             draft = parse_draft(raw)
-            stated = [(text, cited) for text, cited in draft.sentences if not restates_question(text, standalone)]
+            stated = [(text, cited) for text, cited in draft.sentences if not restates_question(text, answered)]
             checked = check_answer(stated, passages, similarity=self.similarity) if draft.found else []
             checked = [self._complete(sentence, passages) for sentence in checked]
         sentences, withheld = self._keep_relevant(checked, passages, hits, asked, statistics)
@@ -224,7 +224,7 @@ class Pipeline:
             sentences=[] if abstained else sentences,
             passages=passages,
             abstained=abstained,
-            standalone_question=standalone,
+            standalone_question=searched,
             retrieved_articles=ranked_articles(hits),
             withheld=withheld,
             model=self.chat_model.name,
@@ -318,6 +318,13 @@ class Pipeline:
         ))
         clock.add_call()
         return parse_english(raw)
+
+    def _about_the_name(self, sentences: list[Sentence], name: str, asked: Question, language: str) -> tuple[list[Sentence], list[Sentence]]:
+        """(shown, withheld) when the copied words only repeat the question. For "who is X?" in Arabic,
+        the quoted sentences that open on X answer it; everything else is withheld."""
+        shown = [s for s in sentences if introduces(s.text, name)] if asked.identity and language == "ar" else []
+        withheld = [s for s in sentences if s not in shown]
+        return shown, self._withhold(withheld, f"the copied words «{name}» only repeat the question")
 
     @staticmethod
     def _withhold(sentences: list[Sentence], reason: str) -> list[Sentence]:
@@ -431,6 +438,27 @@ class Pipeline:
 
     def _article_chunks(self, article_id: str) -> list[Chunk]:
         return self.store.chunks(sorted(self.store.lexical.article_chunk_ids(article_id)))
+
+    def _follow_up(self, question: str, history: History, clock: _Clock) -> tuple[str, str]:
+        """(what a follow-up is searched with, what it is answered as).
+
+        The small model's rewrites lose what was asked (it returned the earlier question, or turned
+        "what did he say" into "who said"), so in the quote style the search adds the earlier
+        questions' words in code, and everything after the search reads the follow-up as typed:
+        given those words, the model answered "how many of them were killed or wounded?" with the
+        number sent. A larger model (the write style) rewrites it, and the rewrite is used throughout."""
+        if self.answer_style == "quote":
+            return with_context(question, [earlier for earlier, _ in history]), question
+        standalone = self._standalone(question, history, clock)
+        return standalone, standalone
+
+    def _vectors(self, searched: str, question: str) -> tuple[list[float], list[float]]:
+        """The query vectors of the search and of the question the passages are chosen for."""
+        if searched == question:
+            vector = self.embedder.embed_queries([question])[0]
+            return vector, vector
+        search_vector, question_vector = self.embedder.embed_queries([searched, question])
+        return search_vector, question_vector
 
     def _standalone(self, question: str, history: History, clock: _Clock) -> str:
         messages = rewrite_messages(question, list(history))

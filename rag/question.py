@@ -16,7 +16,7 @@ COUNT, DATE, PERSON, PLACE, DESCRIPTION, YES_NO, OTHER = "count", "date", "perso
 # Patterns are matched against the normalised question (ة->ه, أ->ا, ى->ي, lower case).
 _ANSWER_TYPES: list[tuple[str, re.Pattern]] = [
     (COUNT, re.compile(
-        r"(?:^|\s)(?:و|ف)?كم\b|\b(?:ما|ماهو|ما هو|ما هي) (?:ال)?(?:عدد|حجم|عيار|قيمه|نسبه|رقم|مقدار|مجموع|مساحه|مسافه)\b"
+        r"(?:^|\s)(?:و|ف)?كم\b|(?:^|\s)(?:و|ف)?(?:ما|ماهو|ما هو|ما هي) (?:ال)?(?:عدد|حجم|عيار|قيمه|نسبه|رقم|مقدار|مجموع|مساحه|مسافه)\b"
         r"|\bhow (?:many|much)\b|\bwhat (?:is |was )?(?:the )?(?:number|calibre|caliber|size|amount|figure|total|percentage)\b"
     )),
     (DATE, re.compile(
@@ -68,6 +68,7 @@ class Question:
     numbers: list[str] = field(default_factory=list)  # numbers the question itself gives
     counted: list[str] = field(default_factory=list)  # a count question's counted noun and its adjectives, stemmed
     money: bool = False  # a count question that asks an amount of money: a price, a cost, a sum paid
+    identity: bool = False  # "who is X?", "what is X?": the sentences naming X answer it
 
 
 def answer_type(text: str) -> str:
@@ -95,7 +96,27 @@ def analyse(text: str) -> Question:
     numbers = [token for token in tokenize(text) if token[0].isdigit()]
     kind = answer_type(text)
     counted = counted_noun(text) if kind == COUNT else []
-    return Question(text, detect_language(text), kind, focus, words, numbers, counted, kind == COUNT and asks_money(text))
+    return Question(
+        text, detect_language(text), kind, focus, words, numbers, counted, kind == COUNT and asks_money(text),
+        identity=asks_identity(text),
+    )
+
+
+# "من هو شين وون سيك؟", "ما هي معاهدة الشراكة الاستراتيجية؟", "Who is Shin Won-sik?": a name or a
+# short noun phrase after "who/what is", with no clause of its own (no relative pronoun, no verb).
+_IDENTITY = re.compile(
+    r"^\s*(?:و|ف)?(?:من|ما) (?:هو|هي|هم|كان|كانت) (?P<ar>[^؟?]+)[؟?]?\s*$"
+    r"|^\s*(?:who|what) (?:is|was|are|were) (?P<en>[^?]+)\??\s*$"
+)
+_CLAUSE_WORDS = frozenset("الذي التي الذين اللذان اللتان اللواتي that which who whom whose did does do".split())
+
+
+def asks_identity(text: str) -> bool:
+    match = _IDENTITY.match(normalize(text))
+    if not match:
+        return False
+    words = (match.group("ar") or match.group("en")).split()
+    return len(words) <= 5 and not _CLAUSE_WORDS & set(words)
 
 
 # "كم دفعت روسيا", "ما تكلفة", "بالدولار", "how much did it cost": a count that only a sum of money answers.
@@ -109,6 +130,20 @@ _MONEY_QUESTION = re.compile(
 
 def asks_money(text: str) -> bool:
     return bool(_MONEY_QUESTION.search(normalize(text)))
+
+
+def with_context(follow_up: str, earlier_questions: list[str]) -> str:
+    """A follow-up made to stand alone in code: the follow-up, then in brackets the words the last
+    two questions asked about that it does not repeat. «وكم قدّر خسائر الأوكرانيين هناك؟» after
+    «ماذا قال الجنرال غيراسيموف لبوتين عن معارك كورسك؟» is searched as
+    «وكم قدّر خسائر الأوكرانيين هناك؟ (قال الجنرال غيراسيموف لبوتين معارك كورسك)». The follow-up
+    comes first, so its question word still decides what kind of answer is wanted."""
+    own = set(analyse(follow_up).words.values())
+    context: list[str] = []
+    for earlier in earlier_questions[-2:]:
+        asked = analyse(earlier)
+        context += [word for word in (asked.words[term] for term in asked.focus) if word not in own and word not in context]
+    return f"{follow_up} ({' '.join(context)})" if context else follow_up
 
 
 # "كم جندياً", "كم عدد الجنود", "ما قيمة المساعدات": the noun after the count word is what is counted.
@@ -135,7 +170,8 @@ def counted_noun(text: str) -> list[str]:
     definite = head.startswith(("ال", "بال", "لل"))
     noun = [head]
     for word in following:
-        agrees = word.startswith(("ال", "لل")) if definite else word.endswith(("ا", "اً"))
+        # "كم جزيرةً تشملها": a word with an attached "ها" is a verb or a possessed noun, not an adjective
+        agrees = word.startswith(("ال", "لل")) if definite else word.endswith(("ا", "اً")) and not word.endswith("ها")
         if word in _NOT_ADJECTIVE or not agrees:
             break
         noun.append(word)

@@ -59,6 +59,16 @@ def quoted_sentences(draft: QuoteDraft, passages: list[Passage]) -> list[Sentenc
     return [Sentence(texts[n], [Citation(n, True, QUOTED_REASON)]) for n in listed[:MAX_QUOTED]]
 
 
+# How far into a sentence the name a "who is X?" question asks about may come: a definition opens
+# with it, an appositive follows a title («وقال مستشار الأمن القومي في كوريا الجنوبية، شين وون سيك، …»).
+INTRODUCED_WITHIN_WORDS = 12
+
+
+def introduces(sentence: str, name: str) -> bool:
+    """True when `name` is written among the first words of `sentence`: the sentence is about it."""
+    return holds_answer(" ".join(sentence.split()[:INTRODUCED_WITHIN_WORDS]), name)
+
+
 def whole_date(answer: str, passage: str) -> str:
     """A copied date grown to the whole date the passage writes around it: «2024» copied from
     «في يونيو 2024» is «يونيو 2024». The answer as it is when the passage does not hold it word for word."""

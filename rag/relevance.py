@@ -36,6 +36,24 @@ _DAYS = " ".join(DAYS)
 _SEASONS = "الخريف الربيع الصيف الشتاء autumn fall spring summer winter امس yesterday"
 _DATE_WORDS = frozenset(f"{_MONTHS} {_DAYS} {_SEASONS}".split())
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+# Numbers written as words, normalised (ة->ه, أ->ا): «ثلاثة ملايين», «اثني عشر», «ربع قطر الأرض».
+NUMBER_WORDS = frozenset("""
+واحد واحده اثنان اثنين اثنا اثني ثلاث ثلاثه اربع اربعه خمس خمسه سته سبع سبعه ثماني ثمانيه تسع تسعه عشر عشره
+عشرون عشرين ثلاثون ثلاثين اربعون اربعين خمسون خمسين ستون ستين سبعون سبعين ثمانون ثمانين تسعون تسعين
+مئه مائه مئتان مئتين مائتان مائتين مئات ثلاثمئه ثلاثمائه اربعمئه اربعمائه خمسمئه خمسمائه
+الف الفا الفين الفان الاف مليون مليونا ملايين مليار مليارا مليارات نصف ثلث ربع اضعاف ضعف
+""".split())
+# Times that are not calendar dates, normalised: a year marked AD or AH, a century or an era, a
+# number of years or an ordinal one, an age, a year relative to now, "since", "while", "when".
+_ORDINALS = "الاول الاولي الثاني الثانيه الثالث الثالثه الرابع الرابعه الخامس الخامسه السادس السادسه السابع السابعه الثامن الثامنه التاسع التاسعه العاشر العاشره"
+_TIME = re.compile(
+    r"\b\d{1,4} ?(?:م|هـ|ه|ق م|ميلاديه|هجريه|ad|bc|bce)\b|\b(?:ال)?(?:قرن|قرون|عصر|حقبه)\b"
+    rf"|(?:\d[\d.,]*|\b(?:{'|'.join(sorted(NUMBER_WORDS))})) (?:ال)?(?:سنه|سنوات|سنين|عام|اعوام)\b"
+    r"|\b(?:عام|سنه|العام|السنه|year|in) \d{3,4}\b"
+    rf"|\b(?:ال)?(?:سنه|عام|شهر|اسبوع) (?:{_ORDINALS.replace(' ', '|')}|الماضي|الماضيه|المقبل|المقبله|القادم|الحالي|الجاري)\b"
+    r"|(?:^|\s)و?(?:في |ب|عن )(?:عمر|سن)\b|\b(?:منذ|عندما|حين|حينما|اثناء|في حاله)\b"
+    r"|\b(?:century|centuries|era|age of|since|while|during|when)\b"
+)
 
 
 def _words(text: str) -> set[str]:
@@ -45,7 +63,9 @@ def _words(text: str) -> set[str]:
 
 
 def states_a_date(text: str) -> bool:
-    return bool(_YEAR.search(normalize(text)) or _words(text) & _DATE_WORDS)
+    """A calendar date, or a time of another kind: «القرن الخامس», «في عمر الثالثة عشرة», «1165 م»."""
+    plain = normalize(text)
+    return bool(_YEAR.search(plain) or _words(text) & _DATE_WORDS or _TIME.search(plain))
 
 
 def is_date_word(word: str) -> bool:
@@ -67,6 +87,21 @@ def new_numbers(text: str, question: Question) -> list[float]:
     return [n for n in extract_numbers(text) if not any(numbers_match(n, m) for m in asked)]
 
 
+def number_words(text: str) -> set[str]:
+    """The numbers `text` writes as words, as written (without a leading و, ب, ل, ف or ال)."""
+    found = set()
+    for word in re.findall(r"[^\W\d_]+", normalize(text)):
+        for bare in (word, word.removeprefix("ال"), word[1:], word[1:].removeprefix("ال")):
+            if bare in NUMBER_WORDS and (bare == word or word[0] in "وبلف" or word.startswith("ال")):
+                found.add(bare)
+                break
+    return found
+
+
+def new_number_words(text: str, question: Question) -> set[str]:
+    return number_words(text) - number_words(question.text)
+
+
 # Currency names and signs, normalised (ة->ه): what makes a number a sum of money.
 _MONEY = re.compile(r"دولار|يورو|روبل|جنيه|ريال|درهم|دينار|ليره|\bوون\b|\$|€|£|\b(?:usd|eur|dollars?|euros?|roubles?|rubles?|pounds?|won)\b")
 
@@ -77,7 +112,8 @@ def states_money(text: str) -> bool:
 
 def gives_answer_type(text: str, question: Question) -> bool:
     if question.asks == COUNT:
-        return bool(new_numbers(text, question)) and (not question.money or states_money(text))
+        stated = new_numbers(text, question) or new_number_words(text, question)
+        return bool(stated) and (not question.money or states_money(text))
     if question.asks == DATE:
         return states_a_date(text)
     return True
@@ -90,18 +126,25 @@ def wrong_language(sentence: str, question: Question) -> str:
     return ""
 
 
-def counts_it(numbers: list[float], counted: list[str], passages: list[str]) -> bool:
-    """True when one clause of a passage states one of `numbers` and names what is counted, with
-    its adjectives: "4,000 of the North Korean soldiers" counts "الجنود الكوريين الشماليين"; a clause
-    on 220 howitzers does not count ballistic missiles, though its sentence mentions them."""
+def counts_it(numbers: list[float], words: set[str], counted: list[str], passages: list[str]) -> bool:
+    """True when one clause of a passage states one of `numbers` (or of the number `words`) and
+    names what is counted, with its adjectives: "4,000 of the North Korean soldiers" counts
+    "الجنود الكوريين الشماليين"; a clause on 220 howitzers does not count ballistic missiles, though
+    its sentence mentions them. A clause that does not open with "و" continues the one before it,
+    which may name what it counts: «يبلغ عدد سكان المدينة، نحو 40 ألف نسمة»; one that opens with
+    "و" is another item of a list («صواريخ باليستية، وحوالي 220 مدفعاً»)."""
     for passage in passages:
         for s_start, s_end in split_sentences(passage):
+            before = ""
             for start, end in split_clauses(passage, s_start, s_end):
                 clause = passage[start:end]
-                if any(numbers_match(n, m) for n in numbers for m in extract_numbers(clause)) and names_counted(
-                    term_keys(clause), counted
-                ):
+                states = any(numbers_match(n, m) for n in numbers for m in extract_numbers(clause)) or words & number_words(clause)
+                named = names_counted(term_keys(clause), counted) or (
+                    before and not normalize(clause).startswith("و") and names_counted(term_keys(f"{before} {clause}"), counted)
+                )
+                if states and named:
                     return True
+                before = clause
     return False
 
 
@@ -117,7 +160,7 @@ def irrelevance(sentence: str, cited_passages: list[str], question: Question, st
     if question.language != "ar":
         return ""  # the focus is in English, the passages in Arabic: the cross-language check decides
     if question.counted:
-        if counts_it(new_numbers(sentence, question), question.counted, cited_passages):
+        if counts_it(new_numbers(sentence, question), new_number_words(sentence, question), question.counted, cited_passages):
             return ""
         return f"no cited clause gives a number of {' '.join(question.words.get(t, t) for t in question.counted)}"
     # The passages alone: the sentence itself may echo the question's words.

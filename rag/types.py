@@ -102,7 +102,7 @@ class Answer:
     sentences: list[Sentence]
     passages: list[Passage]  # every passage shown to the model, numbered as cited
     abstained: bool = False  # the articles do not contain the answer
-    standalone_question: str = ""  # the question after rewriting with the chat history
+    standalone_question: str = ""  # what was searched: a follow-up with the earlier words (quote style) or rewritten (write style)
     retrieved_articles: list[str] = field(default_factory=list)  # articles of the retrieved chunks, best first
     withheld: list[Sentence] = field(default_factory=list)  # checked sentences that do not answer the question
     model: str = ""

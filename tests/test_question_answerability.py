@@ -9,7 +9,7 @@ from rag.answerability import contains_term, coverage, decline_message, idf
 from rag.arabic import skeleton, term_keys
 from rag.lexical import LexicalIndex, StoredChunk
 from rag.figures import collect_figures, disagreeing
-from rag.question import COUNT, DATE, DESCRIPTION, OTHER, PERSON, PLACE, YES_NO, analyse, answer_type
+from rag.question import COUNT, DATE, DESCRIPTION, OTHER, PERSON, PLACE, YES_NO, analyse, answer_type, with_context
 from rag.relevance import gives_answer_type, irrelevance, months_named, states_a_date, wrong_language
 from rag.types import Chunk, Hit
 
@@ -19,6 +19,7 @@ from rag.types import Chunk, Hit
     [
         ("كم عدد الجنود الذين أرسلتهم كوريا الشمالية إلى روسيا؟", COUNT),
         ("ما عيار راجمات الصواريخ المتعددة؟", COUNT),
+        ("وما عيار المدافع التي ذكرتها؟", COUNT),
         ("ما الرقم الذي نسبته التقارير إلى المسؤولين؟", COUNT),
         ("وكم قدّر خسائر الأوكرانيين هناك؟", COUNT),
         ("How many Storm Shadow missiles hit the command post?", COUNT),
@@ -37,6 +38,14 @@ from rag.types import Chunk, Hit
 )
 def test_the_answer_type_is_read_from_the_question_words(question, kind):
     assert answer_type(question) == kind
+
+
+def test_a_follow_up_stands_alone_with_the_earlier_question_s_words_after_it():
+    earlier = "ماذا قال الجنرال غيراسيموف لبوتين عن معارك كورسك؟"
+    standalone = with_context("وكم قدّر خسائر الأوكرانيين هناك؟", ["من هو شين وون سيك؟", earlier])
+    assert standalone == "وكم قدّر خسائر الأوكرانيين هناك؟ (شين وون سيك الجنرال غيراسيموف لبوتين معارك كورسك)"
+    assert analyse(standalone).asks == COUNT  # the follow-up's own question word decides
+    assert with_context("وما عيار المدافع؟", ["ما عيار المدافع؟"]) == "وما عيار المدافع؟"  # nothing new to add
 
 
 def test_the_focus_keeps_what_is_asked_about_and_drops_question_words():
@@ -118,6 +127,65 @@ def test_a_count_question_needs_a_new_number_and_a_date_question_a_date():
     assert states_a_date("On Monday, April 28, 2025.") and states_a_date("منذ الخريف الماضي")
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "بُني الجسر في القرن التاسع عشر.",
+        "توفي الشاعر سنة 1227م.",
+        "انضم إلى الفرقة في السنة الثالثة من دراسته.",
+        "يعود عمر الصخور إلى 3.8 مليارات سنة.",
+        "انتقلت العائلة إلى المدينة وفي عمر العاشرة بدأ العزف.",
+        "افتُتح المتحف في العام الماضي.",
+        "يُمنح الإذن عندما تنتهي التحقيقات.",
+    ],
+)
+def test_a_date_question_is_answered_by_times_that_are_not_calendar_dates(answer):
+    assert gives_answer_type(answer, analyse("متى حدث ذلك؟"))
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["قال المدعي العام إن التحقيق مستمر.", "وتحسنت الأوضاع بشكل عام.", "وقال عمر إن الاجتماع انتهى.", "زار ولي العهد المصنع."],
+)
+def test_words_that_only_look_like_times_are_no_date(sentence):
+    assert not states_a_date(sentence)
+
+
+def test_a_count_may_be_written_in_words():
+    cost = analyse("كم كلّف بناء الجسر؟")
+    assert gives_answer_type("كلّف بناء الجسر نحو ثلاثة ملايين دولار.", cost)
+    towers = analyse("كم برجاً في القلعة؟")
+    assert gives_answer_type("في القلعة اثنا عشر برجاً.", towers)
+    assert not gives_answer_type("في القلعة أبراج كثيرة.", towers)
+    remaining = analyse("كم برجاً بقي قائماً من الأبراج الثلاثة؟")
+    assert not gives_answer_type("بقيت الأبراج الثلاثة في مكانها.", remaining)  # the question's own number
+
+
+def test_a_clause_after_a_comma_counts_what_the_clause_before_it_names(statistics):
+    people = analyse("كم عدد سكان المدينة؟")
+    passage = "يبلغ عدد سكان المدينة بحسب إحصاء عام 2020، نحو 40 ألف نسمة يعيشون في أحيائها."
+    assert irrelevance("نحو 40 ألف نسمة.", [passage], people, statistics) == ""
+    # a clause opening with «و» is another item of a list: it does not count what the one before names
+    missiles = analyse("كم عدد الصواريخ الباليستية التي سلمتها كوريا الشمالية لروسيا؟")
+    supplies = "أرسلت كوريا الشمالية صواريخ باليستية قصيرة المدى، وحوالي 220 قطعة من مدافع الهاوتزر."
+    assert irrelevance("وحوالي 220 قطعة من مدافع الهاوتزر.", [supplies], missiles, statistics).startswith("no cited clause")
+
+
+@pytest.mark.parametrize(
+    "question, identity",
+    [
+        ("من هو شين وون سيك؟", True),
+        ("ما هي معاهدة الشراكة الاستراتيجية؟", True),
+        ("Who is Shin Won-sik?", True),
+        ("ما هي المطالب التي وضعها الكرملين؟", False),
+        ("من هو رئيس الأركان الذي أشاد بالجنود؟", False),
+        ("What is the range of the missiles that struck the post?", False),
+    ],
+)
+def test_who_is_and_what_is_questions_are_told_from_longer_ones(question, identity):
+    assert analyse(question).identity is identity
+
+
 def test_months_are_read_in_either_language_and_calendar():
     assert months_named("في يناير وفبراير 2025") == {1, 2} == months_named("In January and February")
     assert months_named("في حزيران") == months_named("في يونيو") == months_named("June") == {6}
@@ -144,6 +212,7 @@ def test_a_supported_sentence_citing_a_passage_about_something_else_is_irrelevan
         ("ما قيمة المساعدات العسكرية التي قدمتها سيول؟", ["المساعدات", "العسكرية"]),
         ("كم دفعت روسيا مقابل كل جندي؟", []),  # a verb after «كم», not a counted noun
         ("وكم قدّر خسائر الأوكرانيين؟", []),
+        ("كم جزيرةً تشملها المملكة؟", ["جزيرةً"]),  # «تشملها» is a verb, not an adjective
         ("How many soldiers were sent?", []),
     ],
 )

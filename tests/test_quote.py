@@ -6,7 +6,7 @@ import pytest
 
 from rag.draft import parse_quote
 from rag.prompt import quote_schema
-from rag.quote import QUOTED_REASON, english_figure, holds_answer, quoted_sentences, whole_date
+from rag.quote import QUOTED_REASON, english_figure, holds_answer, introduces, quoted_sentences, whole_date
 from rag.types import Passage
 
 PASSAGES = [
@@ -127,3 +127,10 @@ def test_a_bare_figure_or_date_is_put_in_english_by_code(copied, english):
 @pytest.mark.parametrize("copied", ["مهمة مقدسة", "4,000 من الجنود", "صواريخ مضادة للطائرات", "في", "", "2,5"])
 def test_an_answer_with_other_words_is_left_to_the_model_s_sentence(copied):
     assert english_figure(copied) == ""
+
+
+def test_a_name_is_introduced_by_a_sentence_that_opens_on_it_not_one_that_mentions_it_late():
+    assert introduces("حمزة بن عبد المطلب صحابي من صحابة الرسول وعمه.", "حمزة بن عبد المطلب")
+    assert introduces("وقال مستشار الأمن القومي في كوريا الجنوبية، شين وون سيك، في مقابلة إن…", "شين وون سيك")
+    late = "التقويم الهجري هو تقويم يعتمد على دورة الشهور ويستخدمه المسلمون في تحديد المناسبات الدينية ويرتبط بحركة القمر."
+    assert not introduces(late, "القمر")

@@ -153,3 +153,34 @@ def test_a_name_put_into_english_is_shown_with_the_article_s_own_spelling(pipeli
     assert sentence.text == "Andrei Rudenko said the two governments were discussing a Kim visit (the article writes «أندريه رودنكو»)."
     assert sentence.citations[0].supported
 
+
+def test_a_follow_up_is_searched_with_the_earlier_words_and_answered_as_typed(pipeline, fake_ollama):
+    earlier = ("ماذا قال الجنرال غيراسيموف لبوتين عن معارك كورسك؟", "أشاد بالجنود الكوريين الشماليين.")
+    fake_ollama.reply_with('{"answer": "", "passages": []}')
+    answer = pipeline.ask("وكم قدّر خسائر الأوكرانيين هناك؟", history=[earlier])
+
+    assert answer.standalone_question == "وكم قدّر خسائر الأوكرانيين هناك؟ (الجنرال غيراسيموف لبوتين معارك كورسك)"
+    (pick,) = _chats(fake_ollama)  # the pick only: no rewrite was asked for
+    assert pick["messages"][0]["content"] == QUOTE_SYSTEM
+    asked_model = pick["messages"][-1]["content"]
+    assert "وكم قدّر خسائر الأوكرانيين هناك؟" in asked_model and "غيراسيموف لبوتين" not in asked_model
+
+
+WHO_IS = "من هو شين وون سيك؟"
+
+
+def test_a_who_is_question_answered_with_the_name_alone_shows_the_sentence_naming_him(pipeline, fake_ollama):
+    number = _number_of(pipeline, WHO_IS, "شين وون سيك", fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": "شين وون سيك", "passages": [number]}, ensure_ascii=False))
+    answer = pipeline.ask(WHO_IS)
+
+    assert not answer.abstained
+    (sentence, *_) = answer.sentences
+    assert "مستشار الأمن القومي" in sentence.text and sentence.citations[0].passage == number
+
+
+def test_a_longer_question_answered_with_its_own_words_is_still_declined(pipeline, fake_ollama):
+    question = "ما الذي قاله شين وون سيك؟"
+    fake_ollama.reply_with(json.dumps({"answer": "شين وون سيك", "passages": [1]}, ensure_ascii=False))
+    answer = pipeline.ask(question)
+    assert answer.abstained and "only repeat the question" in answer.withheld[0].withheld
