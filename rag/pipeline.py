@@ -13,6 +13,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
 from rag.answerability import LexicalStatistics, coverage, decline_message
 from rag.arabic import detect_language, extract_numbers, split_sentences
 from rag.backends import ChatModel, Embedder, Usage, make_chat_model, make_embedder
@@ -208,7 +210,7 @@ class Pipeline:
             stated = [(text, cited) for text, cited in draft.sentences if not restates_question(text, answered)]
             checked = check_answer(stated, passages, similarity=self.similarity) if draft.found else []
             checked = [self._complete(sentence, passages) for sentence in checked]
-        sentences, withheld = self._keep_relevant(checked, passages, hits, asked, statistics)
+        sentences, withheld = self._keep_relevant(checked, passages, hits, asked, statistics, search_vector)
         withheld = echoed + withheld
         if passages:
             sentences += self._figures(disagreeing(collect_figures(asked, deeper, statistics)), sentences, passages)
@@ -365,24 +367,32 @@ class Pipeline:
         hits: list[Hit],
         asked: Question,
         statistics: LexicalStatistics,
+        question_vector: list[float],
     ) -> tuple[list[Sentence], list[Sentence]]:
         """(sentences that answer the question, sentences withheld with the reason why).
 
-        A passage is judged with the sentences beside it in its chunk and its article's headline:
-        "Gerasimov, chief of staff, ..." is about the troops he praised when the next sentence names
-        them, and "in the report on the Storm Shadow strike" is what its headline says."""
+        A passage's terms are judged with the sentences beside it in its chunk and its article's
+        headline: "Gerasimov, chief of staff, ..." is about the troops he praised when the next
+        sentence names them, and "in the report on the Storm Shadow strike" is what its headline
+        says. Its closeness to the question is the passage's own (a follow-up's: to what was searched)."""
         chunks = {hit.chunk.id: hit.chunk for hit in hits}
         texts = {p.number: f"{p.headline}\n{_with_neighbours(p, chunks.get(p.chunk_id))}" for p in passages}
+        own = {p.number: p.text for p in passages}
         kept, withheld = [], []
         for sentence in sentences:
-            cited = [texts[c.passage] for c in sentence.citations if c.supported and c.passage in texts]
-            reason = irrelevance(sentence.text, cited, asked, statistics) if cited else ""
+            numbers = [c.passage for c in sentence.citations if c.supported and c.passage in texts]
+            similarity = self._closeness(question_vector, [own[n] for n in numbers]) if numbers and asked.language == "ar" else None
+            reason = irrelevance(sentence.text, [texts[n] for n in numbers], asked, statistics, similarity) if numbers else ""
             if reason:
                 sentence.withheld = reason
                 withheld.append(sentence)
             else:
                 kept.append(sentence)
         return kept, withheld
+
+    def _closeness(self, question_vector: list[float], passages: list[str]) -> float:
+        """The e5 similarity of the question to the closest of these passages (vectors stored at ingest)."""
+        return float(np.max(self.sentence_vectors.of(passages) @ np.asarray(question_vector, dtype=np.float32)))
 
     def _figures(self, figures: list[Figure], sentences: list[Sentence], passages: list[Passage]) -> list[Sentence]:
         """A checked sentence for each article's figure that the answer does not give yet.

@@ -202,6 +202,15 @@ def test_a_supported_sentence_citing_a_passage_about_something_else_is_irrelevan
     assert reason.startswith("cited passage is not about")
 
 
+def test_a_passage_far_from_an_arabic_question_is_not_about_it_though_it_shares_words(statistics):
+    troops = analyse("كم عدد الجنود الذين أرسلتهم كوريا الشمالية إلى روسيا؟")
+    sent = "أرسلت 3,000 جندي إضافي."
+    assert irrelevance(sent, [CHUNKS[1]], troops, statistics, similarity=0.88) == ""
+    assert irrelevance(sent, [CHUNKS[1]], troops, statistics, similarity=0.79) == "cited passage is far from the question (similarity 0.79)"
+    english = analyse("How many soldiers did North Korea send to Russia?")
+    assert irrelevance("About 3,000 more soldiers were sent.", [CHUNKS[1]], english, statistics, similarity=0.6) == ""
+
+
 @pytest.mark.parametrize(
     "question, counted",
     [
