@@ -44,7 +44,7 @@ from rag.prompt import (
 )
 from rag.question import COUNT, DATE, Question, analyse, with_context
 from rag.quote import ARTICLE_WRITES, FIGURE_IN_ENGLISH, english_figure, holds_answer, introduces, quoted_sentences, whole_date
-from rag.relevance import irrelevance, wrong_language
+from rag.relevance import MIN_QUESTION_SIMILARITY, irrelevance, wrong_language
 from rag.retrieve import HybridRetriever, ranked_articles
 from rag.sentence_vectors import SentenceVectors
 from rag.settings import Settings
@@ -378,11 +378,12 @@ class Pipeline:
         chunks = {hit.chunk.id: hit.chunk for hit in hits}
         texts = {p.number: f"{p.headline}\n{_with_neighbours(p, chunks.get(p.chunk_id))}" for p in passages}
         own = {p.number: p.text for p in passages}
+        floor = MIN_QUESTION_SIMILARITY.get(self.embedder.name)
         kept, withheld = [], []
         for sentence in sentences:
             numbers = [c.passage for c in sentence.citations if c.supported and c.passage in texts]
-            similarity = self._closeness(question_vector, [own[n] for n in numbers]) if numbers and asked.language == "ar" else None
-            reason = irrelevance(sentence.text, [texts[n] for n in numbers], asked, statistics, similarity) if numbers else ""
+            similarity = self._closeness(question_vector, [own[n] for n in numbers]) if numbers and floor and asked.language == "ar" else None
+            reason = irrelevance(sentence.text, [texts[n] for n in numbers], asked, statistics, similarity, floor) if numbers else ""
             if reason:
                 sentence.withheld = reason
                 withheld.append(sentence)

