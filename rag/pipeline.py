@@ -43,7 +43,7 @@ from rag.prompt import (
     rewrite_messages,
 )
 from rag.question import COUNT, DATE, Question, analyse, with_context
-from rag.quote import ARTICLE_WRITES, FIGURE_IN_ENGLISH, english_figure, holds_answer, introduces, quoted_sentences, whole_date
+from rag.quote import ARTICLE_WRITES, FIGURE_IN_ENGLISH, english_figure, holds_answer, introduces, quoted_sentences, unlisted_holders, whole_date
 from rag.relevance import MIN_QUESTION_SIMILARITY, irrelevance, wrong_language
 from rag.retrieve import HybridRetriever, ranked_articles
 from rag.sentence_vectors import SentenceVectors
@@ -197,12 +197,13 @@ class Pipeline:
         if passages:
             yield AnswerUpdate("", passages=list(passages))  # a copy: figures may add passages later
 
-        quoted, echoed = None, []
+        quoted, echoed, restated = None, [], False
         if self.answer_style == "quote":
             raw = yield from self._quote(answered, passages, language, clock)
             quoted = parse_quote(raw)
             checked = quoted_sentences(quoted, passages)
-            if restates_question(quoted.answer, answered):  # it copied nothing the question did not say
+            restated = restates_question(quoted.answer, answered)  # it copied nothing the question did not say
+            if restated:
                 checked, echoed = self._about_the_name(checked, quoted.answer, asked, language)
         else:
             raw = yield from self._draft(answered, passages, language, clock)
@@ -211,6 +212,9 @@ class Pipeline:
             checked = check_answer(stated, passages, similarity=self.similarity) if draft.found else []
             checked = [self._complete(sentence, passages) for sentence in checked]
         sentences, withheld = self._keep_relevant(checked, passages, hits, asked, statistics, search_vector)
+        if quoted is not None and checked and not sentences and not restated:
+            # The model named the wrong one of several passages that hold the words it copied.
+            sentences, _ = self._keep_relevant(unlisted_holders(quoted, passages, checked), passages, hits, asked, statistics, search_vector)
         withheld = echoed + withheld
         if passages:
             sentences += self._figures(disagreeing(collect_figures(asked, deeper, statistics)), sentences, passages)

@@ -59,6 +59,15 @@ def quoted_sentences(draft: QuoteDraft, passages: list[Passage]) -> list[Sentenc
     return [Sentence(texts[n], [Citation(n, True, QUOTED_REASON)]) for n in listed[:MAX_QUOTED]]
 
 
+def unlisted_holders(draft: QuoteDraft, passages: list[Passage], tried: list[Sentence]) -> list[Sentence]:
+    """The other shown passages that hold the copied words, in passage order, each citing itself:
+    where the answer is stated when the passage the model named is about something else («220»
+    copied for "how many rocket launchers?" and cited to the sentence on 220 howitzers)."""
+    done = {c.passage for s in tried for c in s.citations}
+    holding = [p for p in passages if p.number not in done and draft.answer and holds_answer(p.text, draft.answer)]
+    return [Sentence(p.text, [Citation(p.number, True, QUOTED_REASON)]) for p in holding[:MAX_QUOTED]]
+
+
 # How far into a sentence the name a "who is X?" question asks about may come: a definition opens
 # with it, an appositive follows a title («وقال مستشار الأمن القومي في كوريا الجنوبية، شين وون سيك، …»).
 INTRODUCED_WITHIN_WORDS = 12

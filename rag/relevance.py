@@ -133,26 +133,37 @@ def wrong_language(sentence: str, question: Question) -> str:
     return ""
 
 
-def counts_it(numbers: list[float], words: set[str], counted: list[str], passages: list[str]) -> bool:
+def counts_it(numbers: list[float], words: set[str], counted: list[str], passages: list[str], *, money: bool = False) -> bool:
     """True when one clause of a passage states one of `numbers` (or of the number `words`) and
     names what is counted, with its adjectives: "4,000 of the North Korean soldiers" counts
     "الجنود الكوريين الشماليين"; a clause on 220 howitzers does not count ballistic missiles, though
     its sentence mentions them. A clause that does not open with "و" continues the one before it,
-    which may name what it counts: «يبلغ عدد سكان المدينة، نحو 40 ألف نسمة»; one that opens with
-    "و" is another item of a list («صواريخ باليستية، وحوالي 220 مدفعاً»)."""
+    which may name what it counts: «يبلغ عدد سكان المدينة، نحو 40 ألف نسمة»; so does one that opens
+    with a relative pronoun («المسافة بين المدينتين، والتي تبلغ نحو 300 كيلومتر»); any other that opens
+    with "و" is another item of a list («صواريخ باليستية، وحوالي 220 مدفعاً»). A sum of money
+    answers a question on a cost or a price however the clause names it («كلف بناء الجسر نحو ثلاثة ملايين دولار»)."""
     for passage in passages:
         for s_start, s_end in split_sentences(passage):
             before = ""
             for start, end in split_clauses(passage, s_start, s_end):
                 clause = passage[start:end]
                 states = any(numbers_match(n, m) for n in numbers for m in extract_numbers(clause)) or words & number_words(clause)
-                named = names_counted(term_keys(clause), counted) or (
-                    before and not normalize(clause).startswith("و") and names_counted(term_keys(f"{before} {clause}"), counted)
+                named = (money and states_money(clause)) or names_counted(term_keys(clause), counted) or (
+                    before and _continues(clause) and names_counted(term_keys(f"{before} {clause}"), counted)
                 )
                 if states and named:
                     return True
                 before = clause
     return False
+
+
+_RELATIVE = re.compile(r"^و?(?:الذي|التي|الذين|اللذان|اللتان|اللواتي|اللاتي|اللتي)\b")
+
+
+def _continues(clause: str) -> bool:
+    """True when a clause goes on with the one before it rather than opening another item."""
+    plain = normalize(clause)
+    return not plain.startswith("و") or bool(_RELATIVE.match(plain))
 
 
 def names_counted(keys: set[str], counted: list[str]) -> bool:
@@ -177,7 +188,7 @@ def irrelevance(
     if similarity is not None and min_similarity is not None and similarity < min_similarity:
         return f"cited passage is far from the question (similarity {similarity:.2f})"
     if question.counted:
-        if counts_it(new_numbers(sentence, question), new_number_words(sentence, question), question.counted, cited_passages):
+        if counts_it(new_numbers(sentence, question), new_number_words(sentence, question), question.counted, cited_passages, money=question.money):
             return ""
         return f"no cited clause gives a number of {' '.join(question.words.get(t, t) for t in question.counted)}"
     # The passages alone: the sentence itself may echo the question's words.

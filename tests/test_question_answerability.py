@@ -171,6 +171,22 @@ def test_a_clause_after_a_comma_counts_what_the_clause_before_it_names(statistic
     assert irrelevance("وحوالي 220 قطعة من مدافع الهاوتزر.", [supplies], missiles, statistics).startswith("no cited clause")
 
 
+def test_a_clause_opening_with_a_relative_pronoun_continues_the_one_before_it(statistics):
+    distance = analyse("كم المسافة بين المدينتين؟")
+    passage = "أعلنت الوزارة المسافة بين المدينتين، والتي تبلغ نحو 300 كيلومتر عبر الطريق الجديد."
+    assert irrelevance("والتي تبلغ نحو 300 كيلومتر.", [passage], distance, statistics) == ""
+
+
+def test_a_cost_is_answered_by_a_sum_of_money_however_the_clause_names_it(statistics):
+    cost = analyse("كم تكلفة بناء الجسر الجديد؟")
+    assert cost.money and cost.counted
+    passage = "كلف بناء الجسر الجديد نحو ثلاثة ملايين دولار، بحسب البلدية."
+    assert irrelevance("كلف بناء الجسر الجديد نحو ثلاثة ملايين دولار.", [passage], cost, statistics) == ""
+    # without a currency, a figure in a clause that does not name the cost is still no answer
+    workers = "عمل في بناء الجسر الجديد نحو ثلاثة آلاف عامل، بحسب البلدية."
+    assert irrelevance("عمل في بناء الجسر نحو ثلاثة آلاف عامل.", [workers], cost, statistics) != ""
+
+
 @pytest.mark.parametrize(
     "question, identity",
     [

@@ -6,7 +6,7 @@ import pytest
 
 from rag.draft import parse_quote
 from rag.prompt import quote_schema
-from rag.quote import QUOTED_REASON, english_figure, holds_answer, introduces, quoted_sentences, whole_date
+from rag.quote import QUOTED_REASON, english_figure, holds_answer, introduces, quoted_sentences, unlisted_holders, whole_date
 from rag.types import Passage
 
 PASSAGES = [
@@ -53,6 +53,15 @@ def test_the_passage_holding_the_copied_words_replaces_a_wrongly_listed_one():
 def test_copied_words_found_nowhere_leave_the_model_s_list_as_it_is():
     sentences = quoted_sentences(parse_quote('{"answer": "خمسة آلاف", "passages": [2, 3]}'), PASSAGES)
     assert [s.citations[0].passage for s in sentences] == [2, 3]
+
+
+def test_the_other_passages_holding_the_copied_words_are_the_ones_not_tried_yet():
+    passages = [*PASSAGES, Passage(4, "d", "h", "وأكد مسؤولون مقتل أو إصابة 4,000 جندي كوري شمالي.", 0, 60, "c4")]
+    pick = parse_quote('{"answer": "4,000", "passages": [1]}')
+    tried = quoted_sentences(pick, passages)
+    assert [s.citations[0].passage for s in unlisted_holders(pick, passages, tried)] == [4]
+    assert [(c.passage, c.supported, c.reason) for c in unlisted_holders(pick, passages, [])[0].citations] == [(1, True, QUOTED_REASON)]
+    assert unlisted_holders(parse_quote('{"answer": "", "passages": []}'), passages, []) == []
 
 
 def test_an_empty_pick_is_no_answer():

@@ -62,6 +62,21 @@ def test_a_pick_of_no_passage_is_declined(pipeline, fake_ollama):
     assert answer.abstained and answer.sentences == []
 
 
+LAUNCHERS = "كم وحدة من قاذفات الصواريخ المتعددة أرسلت كوريا الشمالية إلى روسيا؟"
+
+
+def test_a_figure_cited_to_the_wrong_one_of_two_passages_holding_it_is_shown_from_the_one_that_answers(pipeline, fake_ollama):
+    passages = _passages(pipeline, LAUNCHERS)  # 220 howitzers in one article, 220 launchers in another
+    howitzers = next(p.number for p in passages if "220 قطعة من مدافع الهاوتزر" in p.text)
+    launchers = next(p.number for p in passages if "220 وحدة" in p.text and "قاذفات الصواريخ المتعددة" in p.text)
+    fake_ollama.reply_with(json.dumps({"answer": "220", "passages": [howitzers]}))
+    answer = pipeline.ask(LAUNCHERS)
+
+    assert [c.passage for s in answer.sentences for c in s.citations] == [launchers]
+    (withheld,) = answer.withheld
+    assert withheld.citations[0].passage == howitzers and withheld.withheld.startswith("no cited clause gives a number of وحدة")
+
+
 ENGLISH_QUESTION = "How many North Korean soldiers were killed or wounded?"
 COPIED_WITH_WORDS = "4,000 من الجنود الكوريين الشماليين"  # more than a bare figure: the model writes the sentence
 
