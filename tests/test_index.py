@@ -8,6 +8,7 @@ import pytest
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.errors import BackendError, StoreError
+from rag.store import SAVE_GRAPH_EVERY
 
 from conftest import ROOT, SEEDS, make_pipeline
 
@@ -129,6 +130,23 @@ def test_an_index_of_the_previous_layout_is_refused_until_rebuilt(tmp_path, seed
         make_pipeline(tmp_path / "home").articles()
 
 
+def _graph_saved_every(collection) -> int:
+    return collection.configuration["hnsw"]["sync_threshold"]
+
+
+def test_chroma_saves_the_vector_graph_every_250_vectors_so_a_new_process_has_little_to_replay(tmp_path, seeds_copy):
+    pipeline = make_pipeline(tmp_path / "home")
+    pipeline.ingest([seeds_copy], progress=False)
+    assert _graph_saved_every(pipeline.store.collection) == SAVE_GRAPH_EVERY == 250
+    # an index made with Chroma's default (1,000) gets the shorter interval at its next write
+    pipeline.store.collection.modify(configuration={"hnsw": {"sync_threshold": 1000}})
+    (seeds_copy / "new.txt").write_text("عنوان جديد\nوصل وفد جديد إلى المدينة صباح اليوم.\n", encoding="utf-8")
+    reopened = make_pipeline(tmp_path / "home")
+    assert _graph_saved_every(reopened.store.collection) == 1000
+    reopened.ingest([seeds_copy], progress=False)
+    assert _graph_saved_every(make_pipeline(tmp_path / "home").store.collection) == 250
+
+
 def test_an_unwritable_index_folder_says_what_to_do(tmp_path):
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the home folder should be")
@@ -178,6 +196,7 @@ def test_a_chroma_server_holds_the_same_index(tmp_path, chroma_server):
     assert not (tmp_path / "home" / "chroma").exists(), "nothing was written to the embedded index"
     fresh = make_pipeline(tmp_path / "other-home", chroma_url=chroma_server)
     assert [a.article_id for a in fresh.articles()] == SEED_IDS
+    assert _graph_saved_every(fresh.store.collection) == SAVE_GRAPH_EVERY
     hits = fresh.retrieve("كم عدد الجنود الكوريين الشماليين الذين قتلوا أو أصيبوا؟")
     assert hits and hits[0].chunk.article_id in {"002_d4514714ad0830a8", "003_0b40211500770580", "004_823c1a8cc44a7092"}
 
