@@ -5,7 +5,7 @@ import logging
 import pytest
 
 import rag.lexical
-from rag.arabic import analyze
+from rag.arabic import analyze, skeleton
 from rag.lexical import LexicalIndex, StoredChunk
 from rag.store import ChunkStore
 from rag.types import Chunk
@@ -128,3 +128,34 @@ def test_a_small_index_scores_every_term():
     index = LexicalIndex(":memory:")
     index.write([_chunk(i, f"روسيا {i}") for i in range(5)], [], revision="r1")
     assert index._worth_scoring(analyze("روسيا")) == analyze("روسيا")
+
+
+def test_chunk_counts_are_kept_until_the_index_changes_even_by_another_process(tmp_path, monkeypatch):
+    path = tmp_path / "articles.sqlite"
+    reader, writer = LexicalIndex(path), LexicalIndex(path)  # two processes' views of one file
+    writer.write([_chunk(0, "أرسلت كوريا الشمالية قوات إلى روسيا")], [], revision="r1")
+    term = analyze("روسيا")[0]
+    assert reader.frequency(skeleton(term)) == 1 and reader.documents == 1
+
+    looked_up = []
+    monkeypatch.setattr(reader, "_db", _Spy(reader._db, looked_up))
+    assert reader.frequency(skeleton(term)) == 1 and reader.documents == 1
+    assert not [sql for sql in looked_up if "_counts" in sql or "COUNT(*)" in sql]  # kept, not counted again
+
+    writer.write([_chunk(1, "روسيا وأوكرانيا تتفاوضان")], [], revision="r2")
+    assert reader.frequency(skeleton(term)) == 2 and reader.documents == 2
+    assert reader._worth_scoring([term]) == [term]
+
+
+class _Spy:
+    """A connection that records the SQL it is given."""
+
+    def __init__(self, db, seen):
+        self._db, self._seen = db, seen
+
+    def execute(self, sql, *args):
+        self._seen.append(sql)
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
