@@ -163,11 +163,11 @@ class LexicalIndex:
         """Add and remove chunks and record the collection revision they bring us to: all or nothing.
 
         A chunk already here is written again (with the sentence vectors it now brings)."""
+        added = list(added)
         with self._lock, self._transaction():
-            self._delete(list(removed_ids))
+            self._delete([*removed_ids, *(stored.chunk.id for stored in added)])
             for stored in added:
                 chunk = stored.chunk
-                self._delete([chunk.id])
                 cursor = self._db.execute(
                     "INSERT INTO chunks (id, article_id, headline, text, start, end, n_tokens, number, article_chunks,"
                     " article_hash, source, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -177,7 +177,7 @@ class LexicalIndex:
                 rowid = cursor.lastrowid
                 terms = analyze(chunk.indexed_text())
                 self._db.execute("INSERT INTO terms (rowid, tokens) VALUES (?, ?)", (rowid, " ".join(terms)))
-                self._db.execute("INSERT INTO skeletons (rowid, keys) VALUES (?, ?)", (rowid, " ".join({skeleton(t) for t in terms})))
+                self._db.execute("INSERT INTO skeletons (rowid, keys) VALUES (?, ?)", (rowid, " ".join({skeleton(t) for t in set(terms)})))
                 self._db.executemany(
                     "INSERT INTO sentence_vectors (chunk_rowid, start, end, vector) VALUES (?, ?, ?, ?)",
                     [(rowid, start, end, np.asarray(vector, dtype=np.float16).tobytes()) for start, end, vector in stored.sentences],
