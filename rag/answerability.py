@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Protocol
 
-from rag.arabic import skeleton, term_keys
+from rag.arabic import analyze, skeleton, term_keys
 from rag.question import Question
 
 # Decline when the focus terms that no retrieved chunk contains carry at least this share of
@@ -76,6 +76,27 @@ def contains_term(keys: set[str], term: str) -> bool:
     return False
 
 
+# News names a government by its capital: «أكدت واشنطن وسيول» is «أكدت الولايات المتحدة وكوريا
+# الجنوبية». A text that names a capital also names its country for the focus, and the reverse.
+_CAPITALS = {
+    "واشنطن": "الولايات المتحدة", "سيول": "كوريا الجنوبية", "بيونغ يانغ": "كوريا الشمالية",
+    "بيونج يانج": "كوريا الشمالية", "موسكو": "روسيا", "كييف": "أوكرانيا", "بكين": "الصين",
+    "طوكيو": "اليابان", "لندن": "بريطانيا", "باريس": "فرنسا", "برلين": "ألمانيا", "طهران": "إيران",
+    "أنقرة": "تركيا", "القاهرة": "مصر", "الرياض": "السعودية", "دمشق": "سوريا", "بغداد": "العراق",
+    "بيروت": "لبنان", "الدوحة": "قطر",
+}
+_METONYMS = [
+    (frozenset(map(skeleton, analyze(named))), frozenset(map(skeleton, analyze(meant))))
+    for capital, country in _CAPITALS.items()
+    for named, meant in ((capital, country), (country, capital))
+]
+
+
+def _with_metonyms(keys: set[str]) -> set[str]:
+    """The keys, with those of each capital's country and each country's capital the keys name."""
+    return keys.union(*(other for named, other in _METONYMS if named <= keys))
+
+
 def coverage(
     question: Question, chunk_texts: list[str], statistics: LexicalStatistics, *, known_only: bool = False
 ) -> Coverage:
@@ -87,6 +108,7 @@ def coverage(
     present: set[str] = set()
     for text in chunk_texts:
         present |= term_keys(text)
+    present = _with_metonyms(present)
     focus = question.focus
     if known_only:
         focus = [term for term in focus if statistics.frequency(skeleton(term))]

@@ -51,6 +51,7 @@ _ASKING_WORDS = """
 لاي باي لايه بايه الف الاف مليون ملايين مليار
 number numbers name date day month year time place city village region country roughly approximately about
 total figure amount size article articles report reports reportedly exactly بان لان وبان
+الخبر خبر الاخبار نفسه ذاته
 """.split()
 ASKING_STEMS = frozenset(stem(word) for word in _ASKING_WORDS) | frozenset(normalize(word) for word in _ASKING_WORDS)
 

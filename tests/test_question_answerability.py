@@ -112,6 +112,22 @@ def test_an_english_question_s_decline_says_what_kind_of_answer_is_missing():
     assert decline_message(english, None, "en") == "The articles do not give the number asked for."
 
 
+def test_a_capital_stands_for_its_country_and_the_country_for_its_capital(statistics):
+    asked = analyse("كم جندياً أكدت واشنطن وسيول وجودهم في كورسك؟")
+    found = coverage(asked, ["أكدت الولايات المتحدة وكوريا الجنوبية وجود أكثر من 11 ألف جندي في كورسك."], statistics)
+    assert {"واشنطن", "وسيول"} <= {asked.words[t] for t in found.found}
+    asked = analyse("ماذا قالت كوريا الجنوبية عن الجنود؟")
+    found = coverage(asked, ["وقالت سيول إن الجنود وصلوا."], statistics)
+    assert {"كوريا", "الجنوبية"} <= {asked.words[t] for t in found.found}
+    another_capital = coverage(asked, ["وقالت طوكيو إن الجنود وصلوا."], statistics)
+    assert not {"كوريا", "الجنوبية"} & {asked.words[t] for t in another_capital.found}
+
+
+def test_words_that_point_at_the_news_item_itself_are_not_focus():
+    asked = analyse("وكم كان عدد هذه القوات في الخبر نفسه؟")
+    assert [asked.words[t] for t in asked.focus] == ["القوات"]
+
+
 def test_rare_terms_weigh_more_than_common_ones(statistics):
     assert idf(statistics, "باريس") > idf(statistics, "كوريا")
     assert idf(statistics, "ميكولايف") == math.log((len(CHUNKS) + 1) / 0.5)  # in no chunk: the most a term weighs
