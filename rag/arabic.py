@@ -41,12 +41,13 @@ def collapse_whitespace(text: str) -> str:
     return " ".join(text.split())
 
 
-_ARABIC_BLOCKS = "\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF"
+_ARABIC_RANGES = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF))  # Arabic, its supplement, extended-A
+_ARABIC_BLOCKS = "".join(f"{chr(first)}-{chr(last)}" for first, last in _ARABIC_RANGES)
 # The letters of the Arabic blocks, listed, and the other letters as one negated class: a
 # lookahead before each letter made tokenising the slowest step of writing the lexical index.
 _ARABIC_LETTER = "[" + "".join(
-    re.escape(c) for block in ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF))
-    for c in map(chr, range(block[0], block[1] + 1)) if re.fullmatch(r"[^\W\d_]", c)
+    re.escape(c) for first, last in _ARABIC_RANGES
+    for c in map(chr, range(first, last + 1)) if re.fullmatch(r"[^\W\d_]", c)
 ) + "]"
 _OTHER_LETTER = rf"[^\W\d_{_ARABIC_BLOCKS}]"
 # A comma groups thousands only when exactly three digits follow, so "3, 4" stays two numbers.
