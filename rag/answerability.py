@@ -85,16 +85,25 @@ _CAPITALS = {
     "أنقرة": "تركيا", "القاهرة": "مصر", "الرياض": "السعودية", "دمشق": "سوريا", "بغداد": "العراق",
     "بيروت": "لبنان", "الدوحة": "قطر",
 }
-_METONYMS = [
-    (frozenset(map(skeleton, analyze(named))), frozenset(map(skeleton, analyze(meant))))
-    for capital, country in _CAPITALS.items()
-    for named, meant in ((capital, country), (country, capital))
+# News counts casualties under many words: a text that gives «إصابة», «قتلى», «جرحى» or «مصابين» gives
+# «خسائر بشرية» too. One way only: a text on «خسائر» does not say how many were killed.
+_CASUALTIES = ("إصابة", "قتلى", "جرحى", "مصابين")
+
+
+def _keys(text: str) -> frozenset[str]:
+    return frozenset(map(skeleton, analyze(text)))
+
+
+_EQUIVALENTS = [
+    *((_keys(named), _keys(meant)) for capital, country in _CAPITALS.items() for named, meant in ((capital, country), (country, capital))),
+    *((_keys(word), _keys("خسائر بشرية")) for word in _CASUALTIES),
 ]
 
 
-def _with_metonyms(keys: set[str]) -> set[str]:
-    """The keys, with those of each capital's country and each country's capital the keys name."""
-    return keys.union(*(other for named, other in _METONYMS if named <= keys))
+def with_equivalents(keys: set[str]) -> set[str]:
+    """The keys, with those of what the keys also name: each capital's country and each country's
+    capital, and losses for casualties."""
+    return keys.union(*(other for named, other in _EQUIVALENTS if named <= keys))
 
 
 def coverage(
@@ -108,7 +117,7 @@ def coverage(
     present: set[str] = set()
     for text in chunk_texts:
         present |= term_keys(text)
-    present = _with_metonyms(present)
+    present = with_equivalents(present)
     focus = question.focus
     if known_only:
         focus = [term for term in focus if statistics.frequency(skeleton(term))]

@@ -11,6 +11,7 @@ that carries a link or our own prompt's words that its passages do not hold is n
 """
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -23,7 +24,7 @@ from rag.draft import CITATION_MARKER, restates_question
 from rag.instructions import is_instruction
 from rag.names import unmatched_names
 from rag.prompt import quotes_prompt
-from rag.relevance import MONTHS
+from rag.relevance import MONTHS, months_named, weekdays_named
 from rag.sentence_vectors import SentenceVectors, unit
 from rag.types import Citation, Passage, Sentence
 
@@ -131,7 +132,7 @@ def check_answer(
 def check_english_answer(sentence: str, answer_words: str, passage: str, question: str) -> tuple[bool, str]:
     """(supported, reason) for an English sentence made from a question and the answer words copied
     from an Arabic passage: it must be English, say more than the question, give the answer's numbers,
-    and every number and name in it must be the passage's (or the question's own)."""
+    and every number, name, month and weekday in it must be the passage's (or the question's own)."""
     if detect_language(sentence) != "en":
         return False, "not written in English"
     known = extract_numbers(passage) + extract_numbers(question)
@@ -145,6 +146,11 @@ def check_english_answer(sentence: str, answer_words: str, passage: str, questio
     names = unmatched_names(sentence, passage, known=question)
     if names:
         return False, f"name not in passage: {', '.join(names)}"
+    months = months_named(sentence) - months_named(passage) - months_named(question)
+    days = weekdays_named(sentence) - weekdays_named(passage) - weekdays_named(question)
+    if months or days:
+        said = [calendar.month_name[month] for month in sorted(months)] + sorted(day.capitalize() for day in days)
+        return False, f"date not in passage: {', '.join(said)}"
     if restates_question(sentence, question):
         return False, "says nothing the question did not"
     added = _added_words(sentence, question, answer_words, passage)

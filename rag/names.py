@@ -4,12 +4,17 @@ Both spellings are reduced to a consonant skeleton (vowels, semi-vowels and h dr
 letters that the two scripts confuse merged into one class): "Gerasimov" and "غيراسيموف"
 are both "grsmf", "Pyongyang" and "بيونغ يانغ" both "bngng". A made-up name ("General
 Walis") has no word in the passage with its skeleton.
+
+A skeleton tells that a spelling fits, not that English news writes it so: the small model's
+spellings of the names it copies are replaced by a place's English name when GeoNames knows
+the place (rag.places), and by the article's own Arabic otherwise.
 """
 from __future__ import annotations
 
 import re
 
 from rag.arabic import normalize
+from rag.places import english_place
 
 _LATIN_DIGRAPHS = [("sh", "s"), ("ch", "s"), ("kh", "k"), ("gh", "g"), ("th", "t"), ("dh", "d"), ("ph", "f"), ("ck", "k"), ("ts", "s")]
 _LATIN = str.maketrans({
@@ -86,28 +91,71 @@ national security adviser advisor intelligence service agency news state officia
 joint chiefs military commander leader government kremlin department office council parliament assembly
 monday tuesday wednesday thursday friday saturday sunday january february march april may june july
 august september october november december mr mrs ms dr
+did does do is are was were has have had will would can could should name list give tell
 """.split())
+
+
+def name_words(text: str, known: str = "") -> list[str]:
+    """The capitalised words of an English text that are names, other than those `known` uses."""
+    known_words = {w.lower() for w in re.findall(r"[A-Za-z][\w'-]*", known)}
+    return [
+        word for word in re.findall(r"\b[A-Z][A-Za-z'’-]+", text)
+        if word.lower() not in _NOT_NAMES and word.lower() not in known_words and re.sub(r"'s$", "", word).lower() not in _NOT_NAMES
+    ]
+
+
+def writes_name(name: str, arabic_text: str) -> bool:
+    """True when `arabic_text` writes the name: each of its parts ("Shin Won-sik"), or transliterated."""
+    parts = [part for part in re.split(r"[-'’]", name) if part]
+    return all(transliterates(part, arabic_text) or part.lower() in _NOT_NAMES for part in parts)
 
 
 def unmatched_names(sentence: str, arabic_text: str, known: str = "") -> list[str]:
     """The capitalised words of an English sentence that are names and are not in `arabic_text`.
 
     Words the question (`known`) already uses are the user's own spelling and are not checked."""
-    return [word for word, found in _names(sentence, arabic_text, known) if not found]
+    return [word for word in name_words(sentence, known) if not writes_name(word, arabic_text)]
 
 
-def transliterated_names(sentence: str, arabic_text: str, known: str = "") -> list[str]:
-    """The names of an English sentence that transliterate words of `arabic_text` (not the question's own)."""
-    return [word for word, found in _names(sentence, arabic_text, known) if found]
-
-
-def _names(sentence: str, arabic_text: str, known: str) -> list[tuple[str, bool]]:
-    """(name, whether `arabic_text` writes it) for each capitalised word of the sentence that is a name."""
-    known_words = {w.lower() for w in re.findall(r"[A-Za-z][\w'-]*", known)}
-    names = []
-    for word in re.findall(r"\b[A-Z][A-Za-z'’-]+", sentence):
-        parts = [part for part in re.split(r"[-'’]", word) if part]
-        if word.lower() in _NOT_NAMES or word.lower() in known_words or re.sub(r"'s$", "", word).lower() in _NOT_NAMES:
+def spelled_names(sentence: str, arabic_words: str, known: str = "", *, place_asked: bool = False) -> str:
+    """The sentence with each name it spells from `arabic_words` (the question's own names aside)
+    written as English news writes it when GeoNames knows the place (rag.places), else in the
+    article's Arabic script: the small model's spellings are guesses ("Byungyang", "Shyguo").
+    `place_asked`: the question asks for a place, so a small town's name is trusted too."""
+    arabic = re.findall(r"\S+", arabic_words)
+    pieces, end = [], 0
+    for run in re.finditer(r"\b[A-Z][A-Za-z'’-]+(?:[ -][A-Z][A-Za-z'’-]+)*", sentence):
+        words = list(re.finditer(r"[A-Za-z'’-]+", run.group()))
+        names = set(name_words(run.group(), known))
+        while words and words[0].group() not in names:  # a title before the name ("General") stays
+            words.pop(0)
+        while words and words[-1].group() not in names:
+            words.pop()
+        if not any(_spells(word.group(), arabic_words) for word in words):
             continue
-        names.append((word, all(transliterates(part, arabic_text) or part.lower() in _NOT_NAMES for part in parts)))
-    return names
+        start, stop = run.start() + words[0].start(), run.start() + words[-1].end()
+        name = re.sub(r"['’]s$", "", sentence[start:stop])
+        parts = [part for part in re.split(r"[\s'’-]+", name) if len(latin_skeleton(part)) >= _MIN_CHECKED]
+        span = _covering_span(parts, arabic)
+        if span is None or not re.search(r"[\u0621-\u064A]", span):
+            continue  # a name the article writes in Latin letters is its own spelling
+        english = english_place(span, any_size=place_asked) or f"«{span}»"
+        pieces += [sentence[end:start], english + sentence[start + len(name):stop]]
+        end = stop
+    return "".join(pieces) + sentence[end:]
+
+
+def _spells(word: str, arabic_text: str) -> bool:
+    """True when the word writes a name of `arabic_text` by more than a letter or two ("Yury" is
+    just "r" in a skeleton: it could be anything)."""
+    return len(latin_skeleton(re.sub(r"['’]s$", "", word))) > _MIN_CHECKED and writes_name(word, arabic_text)
+
+
+def _covering_span(names: list[str], arabic: list[str]) -> str | None:
+    """The fewest adjacent Arabic words that write every one of `names`."""
+    for length in range(1, len(arabic) + 1):
+        for start in range(len(arabic) - length + 1):
+            span = " ".join(arabic[start:start + length])
+            if all(writes_name(name, span) for name in names):
+                return span
+    return None

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.arabic import content_terms, split_sentences
+from rag.arabic import content_terms, detect_language, split_sentences
 from rag.chunk import count_tokens
+from rag.english_cues import EnglishCues
 from rag.instructions import is_instruction
 from rag.sentence_vectors import SentenceVectors, unit
 from rag.types import Hit, Passage
@@ -66,10 +67,15 @@ def select_passages(
 
 
 def _relevance(question: str, question_vector: list[float], sentences: list[str], sentence_vectors: SentenceVectors) -> list[float]:
-    """Cosine similarity of e5 embeddings, nudged by shared content words (exact names and numbers)."""
+    """Cosine similarity of e5 embeddings, nudged by the share of the question's words the sentence
+    holds: its content words, or, for an English question, what crosses scripts (rag.english_cues)."""
     dense = sentence_vectors.of(sentences) @ unit(np.asarray(question_vector, dtype=np.float32))
-    terms = content_terms(question)
-    lexical = [len(terms & content_terms(t)) / len(terms) if terms else 0.0 for t in sentences]
+    if detect_language(question) == "en":
+        cues = EnglishCues.of(question)
+        lexical = [cues.share(text) for text in sentences]
+    else:
+        terms = content_terms(question)
+        lexical = [len(terms & content_terms(t)) / len(terms) if terms else 0.0 for t in sentences]
     return [float(d) + 0.15 * l for d, l in zip(dense, lexical)]
 
 

@@ -28,7 +28,7 @@ from rag.ingest import IngestReport, ingest
 from rag.instructions import without_instructions
 from rag.lexical import ArticleRecord
 from rag.lock import IndexLock
-from rag.names import transliterated_names
+from rag.names import spelled_names
 from rag.passages import select_passages
 from rag.prompt import (
     ENGLISH_SCHEMA,
@@ -42,8 +42,8 @@ from rag.prompt import (
     quote_schema,
     rewrite_messages,
 )
-from rag.question import COUNT, DATE, Question, analyse, with_context
-from rag.quote import ARTICLE_WRITES, FIGURE_IN_ENGLISH, english_figure, holds_answer, introduces, quoted_sentences, unlisted_holders, whole_date
+from rag.question import COUNT, DATE, PLACE, Question, analyse, with_context
+from rag.quote import FIGURE_IN_ENGLISH, english_figure, holds_answer, introduces, quoted_sentences, unlisted_holders, whole_date
 from rag.relevance import MIN_QUESTION_SIMILARITY, irrelevance, wrong_language
 from rag.retrieve import HybridRetriever, ranked_articles
 from rag.sentence_vectors import SentenceVectors
@@ -311,9 +311,7 @@ class Pipeline:
         citation = Citation(number, supported, f"{reason}; copied «{answer_words}»")
         if not supported:
             return [], [Sentence(english, [citation], withheld=f"{reason}; copied «{answer_words}»")]
-        if transliterated_names(english, answer_words, asked.text):
-            # the model's English spelling of a name it copied is a transliteration: the article's own beside it
-            english = f"{english.rstrip('.')} ({ARTICLE_WRITES} «{answer_words}»)."
+        english = spelled_names(english, answer_words, asked.text, place_asked=asked.asks == PLACE)
         yield AnswerUpdate(render([(english, [number])]))
         return [Sentence(english, [citation])], []
 

@@ -21,7 +21,6 @@ from rag.types import Citation, Passage, Sentence
 MAX_QUOTED = 3
 QUOTED_REASON = "the passage's own words"
 FIGURE_IN_ENGLISH = "The cited article gives"  # opens the English answer that is a bare figure or date
-ARTICLE_WRITES = "the article writes"  # before the Arabic name an English answer transliterates
 
 
 def holds_answer(passage: str, answer: str) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from rag.answerability import MAX_MISSING_SHARE, LexicalStatistics, contains_term, coverage
+from rag.answerability import MAX_MISSING_SHARE, LexicalStatistics, contains_term, coverage, with_equivalents
 from rag.arabic import detect_language, extract_numbers, normalize, numbers_match, split_clauses, split_sentences, term_keys
 from rag.question import COUNT, DATE, Question
 
@@ -89,6 +89,12 @@ def months_named(text: str) -> set[int]:
     return {number for number, names in enumerate(MONTHS, start=1) if words & set(names.split())}
 
 
+def weekdays_named(text: str) -> set[str]:
+    """The days of the week `text` names, by their English name, in Arabic or English."""
+    words = _words(text)
+    return {names.split()[-1] for names in DAYS if words & set(names.split())}
+
+
 def new_numbers(text: str, question: Question) -> list[float]:
     asked = [float(n) for n in question.numbers]
     return [n for n in extract_numbers(text) if not any(numbers_match(n, m) for m in asked)]
@@ -148,8 +154,8 @@ def counts_it(numbers: list[float], words: set[str], counted: list[str], passage
             for start, end in split_clauses(passage, s_start, s_end):
                 clause = passage[start:end]
                 states = any(numbers_match(n, m) for n in numbers for m in extract_numbers(clause)) or words & number_words(clause)
-                named = (money and states_money(clause)) or names_counted(term_keys(clause), counted) or (
-                    before and _continues(clause) and names_counted(term_keys(f"{before} {clause}"), counted)
+                named = (money and states_money(clause)) or names_counted(with_equivalents(term_keys(clause)), counted) or (
+                    before and _continues(clause) and names_counted(with_equivalents(term_keys(f"{before} {clause}")), counted)
                 )
                 if states and named:
                     return True

@@ -1,14 +1,16 @@
 """Hybrid retrieval: dense (Chroma) + BM25 over an Arabic analyser, fused by reciprocal rank.
 
 BM25 comes from the lexical index (rag.lexical), which the store keeps in step with Chroma.
-An English question over Arabic articles is retrieved by the dense ranking alone: its
-English words match only stray Latin tokens in the articles, which ranks noise.
+An English question over Arabic articles has no BM25 ranking: its English words match only
+stray Latin tokens in the articles, which ranks noise. Its lexical ranking is instead the dense
+candidates that hold its names, numbers and months (rag.english_cues).
 """
 from __future__ import annotations
 
 from rag.answerability import LexicalStatistics
 from rag.arabic import analyze, detect_language
 from rag.backends import Embedder
+from rag.english_cues import EnglishCues, rank_by_cues
 from rag.store import ChunkStore
 from rag.types import Chunk, Hit
 
@@ -44,7 +46,10 @@ class HybridRetriever:
         self.store.sync()
         depth = max(CANDIDATES, top_k)
         dense = self.dense(question, depth, vector)
-        lexical = self.lexical(question, depth) if detect_language(question) == "ar" else []
+        if detect_language(question) == "ar":
+            lexical = self.lexical(question, depth)
+        else:
+            lexical = rank_by_cues(EnglishCues.of(question), dense)
         return self.fuse(dense, lexical, top_k)
 
     def fuse(self, dense: list[Chunk], lexical: list[Chunk], top_k: int) -> list[Hit]:

@@ -133,6 +133,17 @@ def test_rare_terms_weigh_more_than_common_ones(statistics):
     assert idf(statistics, "ميكولايف") == math.log((len(CHUNKS) + 1) / 0.5)  # in no chunk: the most a term weighs
 
 
+def test_casualties_are_losses_but_losses_are_not_a_count_of_the_dead(statistics):
+    losses = analyse("ما حجم الخسائر البشرية التي تكبدها الجيش في المعركة؟")
+    passage = "تكبد الجيش في المعركة نحو 900 إصابة، بين قتلى وجرحى، بحسب المستشفى."
+    assert irrelevance("تكبد الجيش في المعركة نحو 900 إصابة.", [passage], losses, statistics) == ""
+    asked = analyse("كم بلغت خسائر الجيش؟")
+    assert "خسائر" in {asked.words[t] for t in coverage(asked, [passage], statistics).found}
+    dead = analyse("كم عدد القتلى في المعركة؟")
+    vague = "بلغت الخسائر في المعركة نحو 900، بحسب المستشفى."
+    assert irrelevance("بلغت الخسائر في المعركة نحو 900.", [vague], dead, statistics).startswith("no cited clause")
+
+
 def test_a_count_question_needs_a_new_number_and_a_date_question_a_date():
     count = analyse("كم جندياً أرسلت كوريا الشمالية في 2025؟")
     assert gives_answer_type("أرسلت 3,000 جندي.", count)
@@ -338,7 +349,7 @@ def test_figures_are_only_collected_for_count_questions(statistics):
 
 # --- names and translations ----------------------------------------------------
 
-from rag.names import latin_skeleton, arabic_skeleton, transliterated_names, transliterates, unmatched_names  # noqa: E402
+from rag.names import latin_skeleton, arabic_skeleton, spelled_names, transliterates, unmatched_names  # noqa: E402
 
 PASSAGE = "نقل الكرملين عن فاليري جيراسيموف شكره لقوات كوريا الشمالية التي قاتلت في كورسك، ونصب تذكاري في بيونج يانج."
 
@@ -358,10 +369,37 @@ def test_skeletons_of_both_scripts_meet():
     assert latin_skeleton("Pyongyang") == arabic_skeleton("بيونغ") + arabic_skeleton("يانغ")
 
 
-def test_the_names_a_sentence_transliterates_are_told_from_the_ones_it_invents():
+def test_names_a_sentence_invents_are_told_from_the_ones_it_spells():
     sentence = "General Walis said Gerasimov thanked the troops in Kursk."
-    assert transliterated_names(sentence, PASSAGE, known="Who thanked the troops in Kursk?") == ["Gerasimov"]
     assert unmatched_names(sentence, PASSAGE) == ["Walis"]
+
+
+@pytest.mark.parametrize(
+    "sentence, copied, spelled",
+    [
+        # a person: the article's script, not the model's guess; the title before the name stays
+        ("General Valery Jerasimof thanked the troops.", "الجنرال فاليري جيراسيموف", "General «فاليري جيراسيموف» thanked the troops."),
+        ("Sergei Shyguo's visit was announced.", "سيرجي شويغو", "«سيرجي شويغو»'s visit was announced."),
+        ("Shin Won-sik said so.", "شين وون سيك", "«شين وون سيك» said so."),
+        # a place GeoNames knows, whichever way the article spells it
+        ("The memorial will stand in Byungyang.", "بيونج يانج", "The memorial will stand in Pyongyang."),
+        ("Drones hit Kharkof overnight.", "خاركوف", "Drones hit Kharkiv overnight."),
+        # a name the article writes in Latin letters, a name the question gave, a skeleton too short to tell
+        ("The bank is Rosselkhozbank.", "بنك Rosselkhozbank", "The bank is Rosselkhozbank."),
+        ("Yury Reis spoke.", "فاليري", "Yury Reis spoke."),
+    ],
+)
+def test_names_an_english_sentence_spells_from_the_article_are_written_as_news_writes_them_or_in_arabic(sentence, copied, spelled):
+    assert spelled_names(sentence, copied, known="Who was it?") == spelled
+
+
+def test_a_small_town_s_spelling_is_trusted_only_when_the_question_asks_for_a_place():
+    from rag.places import TRUSTED_POPULATION, english_place
+
+    assert english_place("كورسك") == "Kursk" and english_place("بوتين") is None
+    small = next(line.split("\t") for line in open("rag/data/places.tsv", encoding="utf-8") if int(line.split("\t")[2]) < TRUSTED_POPULATION)
+    assert english_place(small[0]) is None and english_place(small[0], any_size=True) == small[1]
+    assert spelled_names("Kim met Putin in Moskow.", "موسكو", known="Who did Kim meet?") == "Kim met Putin in Moscow."
 
 
 def test_only_names_are_checked_and_the_question_s_own_words_are_trusted():
@@ -377,6 +415,17 @@ def test_the_cross_language_check_fails_a_sentence_naming_someone_the_passage_do
     (invented,) = check_sentence("General Walis thanked the North Korean troops.", {1: PASSAGE})
     assert right.reason != invented.reason
     assert not invented.supported and invented.reason == "name not in passage: Walis"
+
+
+def test_the_cross_language_check_fails_a_sentence_dating_what_the_passage_does_not():
+    from rag.citations import check_english_answer
+
+    passage = "قال الوزير إن الهجوم الذي بدأ في صيف العام الماضي انتهى يوم السبت في مارس."
+    question = "When did the attack begin?"
+    assert check_english_answer("The attack began in September.", "صيف", passage, question) == (False, "date not in passage: September")
+    assert check_english_answer("The attack ended on a Friday.", "السبت", passage, question) == (False, "date not in passage: Friday")
+    supported, _ = check_english_answer("The minister said the attack ended on Saturday in March.", "السبت في مارس", passage, question)
+    assert supported
 
 
 def test_an_english_answer_sentence_in_arabic_script_is_withheld():

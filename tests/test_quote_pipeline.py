@@ -157,15 +157,26 @@ def test_a_bare_figure_for_a_question_that_is_no_count_is_left_to_the_checked_se
     assert withheld.withheld.startswith("adds words that neither the question nor the copied answer has: kilomet")
 
 
-def test_a_name_put_into_english_is_shown_with_the_article_s_own_spelling(pipeline, fake_ollama):
-    question = "Which Russian deputy foreign minister said the two governments were discussing a Kim visit to Moscow?"
-    number = _number_of(pipeline, question, "رودنكو", fake_ollama)
-    fake_ollama.reply_with(json.dumps({"answer": "أندريه رودنكو", "passages": [number]}, ensure_ascii=False))
-    fake_ollama.reply_with(json.dumps({"sentence": "Andrei Rudenko said the two governments were discussing a Kim visit."}))
-    answer = pipeline.ask(question)
-
-    (sentence,) = answer.sentences
-    assert sentence.text == "Andrei Rudenko said the two governments were discussing a Kim visit (the article writes «أندريه رودنكو»)."
+@pytest.mark.parametrize(
+    "question, needle, copied, written, shown",
+    [
+        # a person: kept in the article's script, not the model's guess
+        ("Which Russian deputy foreign minister said the two governments were discussing a Kim visit to Moscow?",
+         "رودنكو", "أندريه رودنكو", "Andrei Rodnenko said the two governments were discussing a Kim visit.",
+         "«أندريه رودنكو» said the two governments were discussing a Kim visit."),
+        # a place: as English news spells it
+        ("In which region was the command post that the Storm Shadow missiles struck?",
+         "مارينو", "كورسك", "The command post was in the Korsk region.", "The command post was in the Kursk region."),
+    ],
+)
+def test_a_name_put_into_english_is_spelled_as_english_news_does_or_kept_in_the_article_s_script(
+    pipeline, fake_ollama, question, needle, copied, written, shown
+):
+    number = _number_of(pipeline, question, needle, fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": copied, "passages": [number]}, ensure_ascii=False))
+    fake_ollama.reply_with(json.dumps({"sentence": written}))
+    (sentence,) = pipeline.ask(question).sentences
+    assert sentence.text == shown
     assert sentence.citations[0].supported
 
 
