@@ -12,6 +12,7 @@ the place (rag.places), and by the article's own Arabic otherwise.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rag.arabic import normalize
 from rag.places import english_place
@@ -43,7 +44,8 @@ def arabic_skeleton(word: str) -> str:
     return _REPEATS.sub(r"\1", normalize(word).translate(_ARABIC))
 
 
-def _arabic_keys(text: str) -> set[str]:
+@lru_cache(maxsize=1024)  # one text is asked for each name of a question, and for each of its parts
+def _arabic_keys(text: str) -> frozenset[str]:
     """Skeletons of every Arabic word with and without its prefixes, and of each pair of adjacent words."""
     words = re.findall(r"[\u0621-\u064A]+", normalize(text))  # Arabic letters only, not "،" or "؟"
     keys: set[str] = set()
@@ -54,7 +56,7 @@ def _arabic_keys(text: str) -> set[str]:
         keys |= {arabic_skeleton(v) for v in variants}
     for first, second in zip(forms, forms[1:]):
         keys |= {arabic_skeleton(a) + arabic_skeleton(b) for a in first for b in second}
-    return {key for key in keys if key}
+    return frozenset(key for key in keys if key)
 
 
 def _within_one_edit(a: str, b: str) -> bool:
