@@ -272,6 +272,7 @@ def detect_language(text: str) -> str:
 _LONG_VOWELS = re.compile(r"(?<=.)[اوي]")
 
 
+@lru_cache(maxsize=65536)
 def skeleton(term: str) -> str:
     """An Arabic stem without its inner long vowels ("جنود" and "جند" -> "جند"); other terms unchanged."""
     if term and "\u0600" <= term[0] <= "\u06ff":

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.arabic import analyze, skeleton
+from rag.term_rows import TermRows
 from rag.types import Chunk
 
 # Bump when rag.arabic.analyze or answerability.skeleton changes what a text is indexed as,
@@ -159,29 +159,36 @@ class LexicalIndex:
         with self._lock, self._transaction():
             self._set_meta("pending", json.dumps(pending.__dict__))
 
-    def write(self, added: Iterable[StoredChunk], removed_ids: Iterable[str], revision: str) -> None:
+    def write(self, added: Iterable[StoredChunk], removed_ids: Iterable[str], revision: str,
+              rows: TermRows | None = None) -> None:
         """Add and remove chunks and record the collection revision they bring us to: all or nothing.
 
-        A chunk already here is written again (with the sentence vectors it now brings)."""
+        A chunk already here is written again (with the sentence vectors it now brings).
+        `rows` are the added chunks' terms, when their analysis was started before (rag.term_rows)."""
         added = list(added)
+        terms = (rows or TermRows([stored.chunk for stored in added])).result()
+        if len(terms) != len(added):
+            raise ValueError(f"{len(terms)} term rows for {len(added)} chunks")
+        sentences = [(i, start, end, vector) for i, stored in enumerate(added) for start, end, vector in stored.sentences]
+        sentence_vectors = np.asarray([vector for *_, vector in sentences], dtype=np.float16)
         with self._lock, self._transaction():
             self._delete([*removed_ids, *(stored.chunk.id for stored in added)])
-            for stored in added:
-                chunk = stored.chunk
-                cursor = self._db.execute(
-                    "INSERT INTO chunks (id, article_id, headline, text, start, end, n_tokens, number, article_chunks,"
-                    " article_hash, source, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (chunk.id, chunk.article_id, chunk.headline, chunk.text, chunk.start, chunk.end, chunk.n_tokens,
-                     stored.number, stored.article_chunks, stored.article_hash, stored.source, stored.ingested_at),
-                )
-                rowid = cursor.lastrowid
-                terms = analyze(chunk.indexed_text())
-                self._db.execute("INSERT INTO terms (rowid, tokens) VALUES (?, ?)", (rowid, " ".join(terms)))
-                self._db.execute("INSERT INTO skeletons (rowid, keys) VALUES (?, ?)", (rowid, " ".join({skeleton(t) for t in set(terms)})))
-                self._db.executemany(
-                    "INSERT INTO sentence_vectors (chunk_rowid, start, end, vector) VALUES (?, ?, ?, ?)",
-                    [(rowid, start, end, np.asarray(vector, dtype=np.float16).tobytes()) for start, end, vector in stored.sentences],
-                )
+            first = self._db.execute("SELECT COALESCE(MAX(rowid), 0) + 1 FROM chunks").fetchone()[0]
+            self._db.executemany(
+                "INSERT INTO chunks (rowid, id, article_id, headline, text, start, end, n_tokens, number, article_chunks,"
+                " article_hash, source, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(first + i, s.chunk.id, s.chunk.article_id, s.chunk.headline, s.chunk.text, s.chunk.start, s.chunk.end,
+                  s.chunk.n_tokens, s.number, s.article_chunks, s.article_hash, s.source, s.ingested_at)
+                 for i, s in enumerate(added)],
+            )
+            self._db.executemany("INSERT INTO terms (rowid, tokens) VALUES (?, ?)",
+                                 [(first + i, tokens) for i, (tokens, _) in enumerate(terms)])
+            self._db.executemany("INSERT INTO skeletons (rowid, keys) VALUES (?, ?)",
+                                 [(first + i, keys) for i, (_, keys) in enumerate(terms)])
+            self._db.executemany(
+                "INSERT INTO sentence_vectors (chunk_rowid, start, end, vector) VALUES (?, ?, ?, ?)",
+                [(first + i, start, end, row.tobytes()) for (i, start, end, _), row in zip(sentences, sentence_vectors)],
+            )
             self._set_meta("revision", revision)
             self._db.execute("DELETE FROM meta WHERE key = 'pending'")
             self._counts = _Counts()

@@ -23,12 +23,13 @@ from urllib.parse import urlparse
 import chromadb
 import httpx
 from chromadb.config import Settings as ChromaSettings
-from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.schema import TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery
+from llama_index.core.vector_stores.utils import node_to_metadata_dict
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.errors import StoreError
-from rag.lexical import ArticleRecord, LexicalIndex, PendingWrite, StoredChunk
+from rag.lexical import ArticleRecord, LexicalIndex, PendingWrite, StoredChunk, TermRows
 from rag.lock import IndexLock
 from rag.settings import Settings
 from rag.types import Chunk
@@ -40,8 +41,12 @@ REVISION_KEY = "revision"  # collection metadata: the write the collection last 
 # 2: every write stamps a revision, and ingest stores sentence embeddings beside the chunks.
 # 3: every chunk records its place in its article (chunk_number of article_chunks), so that an
 # article missing a chunk can be told from a whole one (rag.integrity).
+# 4: the chunk text is a metadata field (TEXT_KEY), not Chroma's document. Chroma keeps a
+# trigram full-text index of documents, which nothing here searches (rag.lexical is the
+# full-text index), and that index was half the time of every write (docs/benchmarks.md).
 # An index of another layout is refused until rebuilt.
-INDEX_LAYOUT = 3
+INDEX_LAYOUT = 4
+TEXT_KEY = "text"
 # Chroma saves its HNSW graph every `sync_threshold` added vectors, and a new process replays the
 # vectors added since the last save on its first query: with Chroma's 1,000, up to 999 graph
 # insertions (0.5-0.7 s at 20,000 chunks) before the first question is answered. Saving every 250
@@ -184,6 +189,8 @@ class ChunkStore:
     def _open_collection(self, name: str):
         if name in self._collection_names():
             collection = self.client.get_collection(name, embedding_function=None)
+            if {**(collection.metadata or {}), "layout": INDEX_LAYOUT}.items() >= self.signature.items():
+                _move_texts_out_of_documents(collection)  # only the layout differs: upgrade in place
             built_with = {k: (collection.metadata or {}).get(k) for k in self.signature}
             if built_with != self.signature:
                 differences = ", ".join(
@@ -286,10 +293,10 @@ class ChunkStore:
     def _stored_chunks(self, ids: list[str]) -> list[StoredChunk]:
         stored = []
         for start in range(0, len(ids), _PAGE):
-            found = self.collection.get(ids=ids[start : start + _PAGE], include=["documents", "metadatas"])
-            for chunk_id, text, meta in zip(found["ids"], found["documents"], found["metadatas"]):
+            found = self.collection.get(ids=ids[start : start + _PAGE], include=["metadatas"])
+            for chunk_id, meta in zip(found["ids"], found["metadatas"]):
                 stored.append(StoredChunk(
-                    _chunk_from(chunk_id, text, meta), meta["article_hash"], meta.get("source", ""), meta["ingested_at"],
+                    _chunk_from(chunk_id, meta), meta["article_hash"], meta.get("source", ""), meta["ingested_at"],
                     number=int(meta["chunk_number"]), article_chunks=int(meta["article_chunks"]),
                 ))
         return stored
@@ -309,6 +316,7 @@ class ChunkStore:
         gets those it lacks, and has every chunk written again in the lexical index."""
         if not articles:
             return
+        rows = TermRows([chunk for a in articles for chunk in a.chunks])  # analysed while the vectors are stored
         old_ids = set().union(*(self.lexical.article_chunk_ids(a.article_id) for a in articles))
         now = time.time()
         stored = [
@@ -335,7 +343,7 @@ class ChunkStore:
             raise StoreError(f"Could not store {names}: {exc}. The index is unchanged.") from exc
         stale = sorted(old_ids - {s.chunk.id for s in stored})
         self._delete_ids(stale)
-        self.lexical.write(stored, stale, revision)
+        self.lexical.write(stored, stale, revision, rows)
 
     @_needs_server
     def delete_article(self, article_id: str) -> None:
@@ -370,18 +378,43 @@ class ChunkStore:
             return []
         result = self.vectors.query(VectorStoreQuery(query_embedding=embedding, similarity_top_k=top_k))
         return [
-            (_chunk_from(node.node_id, node.get_content(), node.metadata), similarity)
+            (_chunk_from(node.node_id, node.metadata), similarity)
             for node, similarity in zip(result.nodes, result.similarities)
         ]
 
 
+def _move_texts_out_of_documents(collection) -> None:
+    """Bring an index of layout 3 to layout 4 in place: each chunk's text moves from Chroma's
+    document into its metadata and its vector stays, so upgrading embeds nothing. Each page is
+    rewritten whole, and a page rewritten before an interruption is rewritten the same again."""
+    if (collection.metadata or {}).get("layout") != 3:
+        return
+    total = collection.count()
+    log.warning("Upgrading the index '%s' (%d chunks) to layout %d: the texts move out of Chroma's documents; "
+                "nothing is embedded again.", collection.name, total, INDEX_LAYOUT)
+    for offset in range(0, total, _PAGE):
+        page = collection.get(include=["documents", "metadatas", "embeddings"], limit=_PAGE, offset=offset)
+        metadatas = []
+        for chunk_id, text, meta, vector in zip(page["ids"], page["documents"], page["metadatas"], page["embeddings"]):
+            meta = {**meta, TEXT_KEY: meta.get(TEXT_KEY) or text}
+            stored = StoredChunk(_chunk_from(chunk_id, meta), meta["article_hash"], meta.get("source", ""), meta["ingested_at"],
+                                 number=int(meta["chunk_number"]), article_chunks=int(meta["article_chunks"]))
+            metadatas.append(node_to_metadata_dict(_node(stored, list(vector)), remove_text=True, flat_metadata=True))
+        # with its vectors: Chroma embeds a document sent without one, with a model it would download
+        collection.update(ids=page["ids"], embeddings=page["embeddings"], metadatas=metadatas, documents=[""] * len(metadatas))
+    kept = {k: v for k, v in (collection.metadata or {}).items() if not k.startswith("hnsw:")}
+    collection.modify(metadata={**kept, "layout": INDEX_LAYOUT})
+
+
 def _node(stored: StoredChunk, embedding: list[float]) -> TextNode:
+    """The chunk as llama-index writes it to Chroma: its text in the metadata (see INDEX_LAYOUT), no document."""
     chunk = stored.chunk
     return TextNode(
         id_=chunk.id,
-        text=chunk.text,
+        text="",
         embedding=embedding,
         metadata={
+            TEXT_KEY: chunk.text,
             "article_id": chunk.article_id,
             "headline": chunk.headline,
             "start": chunk.start,
@@ -393,16 +426,15 @@ def _node(stored: StoredChunk, embedding: list[float]) -> TextNode:
             "source": stored.source,
             "ingested_at": stored.ingested_at,
         },
-        relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=chunk.article_id)},
     )
 
 
-def _chunk_from(chunk_id: str, text: str, meta: dict) -> Chunk:
+def _chunk_from(chunk_id: str, meta: dict) -> Chunk:
     return Chunk(
         id=chunk_id,
         article_id=meta["article_id"],
         headline=meta["headline"],
-        text=text,
+        text=meta[TEXT_KEY],
         start=int(meta["start"]),
         end=int(meta["end"]),
         n_tokens=int(meta["n_tokens"]),

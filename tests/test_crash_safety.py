@@ -362,7 +362,7 @@ def test_a_write_cut_short_is_reported_and_opening_the_index_undoes_it(pipeline,
     removed = pipeline.articles()[4].article_id
     pipeline.remove_article(removed)
 
-    def die(self, added, removed_ids, revision):
+    def die(self, added, removed_ids, revision, rows=None):
         raise KeyboardInterrupt  # as if killed between the Chroma write and the SQLite commit
 
     monkeypatch.setattr(LexicalIndex, "write", die)

@@ -4,11 +4,17 @@ import socket
 import subprocess
 import time
 
+import logging
+
+import numpy as np
 import pytest
+from llama_index.core.schema import TextNode
+from llama_index.core.vector_stores.utils import node_to_metadata_dict
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.errors import BackendError, StoreError
-from rag.store import SAVE_GRAPH_EVERY
+from rag.integrity import check_index
+from rag.store import SAVE_GRAPH_EVERY, TEXT_KEY
 
 from conftest import ROOT, SEEDS, make_pipeline
 
@@ -128,6 +134,53 @@ def test_an_index_of_the_previous_layout_is_refused_until_rebuilt(tmp_path, seed
     collection.modify(metadata={k: v for k, v in collection.metadata.items() if k != "layout" and not k.startswith("hnsw:")})
     with pytest.raises(StoreError, match=r"layout: index has None.*rag ingest --rebuild"):
         make_pipeline(tmp_path / "home").articles()
+
+
+def test_chroma_keeps_each_chunks_text_in_its_metadata_not_as_a_document(seeded_pipeline):
+    """Chroma indexes every document for full-text search, which nothing here uses (the lexical
+    index does that work), at half the cost of a write; the text stays in Chroma for repairs."""
+    stored = seeded_pipeline.store.collection.get(include=["documents", "metadatas"])
+    by_id = {chunk.id: chunk for chunk in seeded_pipeline.store.all_chunks()}
+    assert set(stored["documents"]) == {""}
+    assert {i: meta[TEXT_KEY] for i, meta in zip(stored["ids"], stored["metadatas"])} == {i: c.text for i, c in by_id.items()}
+    [vector] = seeded_pipeline.embedder.embed_queries(["كم عدد الجنود الكوريين الشماليين في روسيا؟"])
+    found = seeded_pipeline.store.query(vector, 5)
+    assert len(found) == 5 and all(chunk == by_id[chunk.id] for chunk, _ in found)
+
+
+def _as_layout_3(collection) -> None:
+    """Rewrite an index as layout 3 wrote it: each text as the chunk's Chroma document."""
+    stored = collection.get(include=["metadatas", "embeddings"])
+    texts, metadatas = [], []
+    for meta in stored["metadatas"]:
+        meta = {k: v for k, v in meta.items() if not k.startswith("_") and k not in ("doc_id", "document_id", "ref_doc_id")}
+        text = meta.pop(TEXT_KEY)
+        texts.append(text)
+        metadatas.append(node_to_metadata_dict(TextNode(text=text, metadata=meta), remove_text=True, flat_metadata=True))
+    collection.update(ids=stored["ids"], embeddings=stored["embeddings"], documents=texts, metadatas=metadatas)
+    collection.modify(metadata={**{k: v for k, v in collection.metadata.items() if not k.startswith("hnsw:")}, "layout": 3})
+
+
+def test_an_index_of_layout_3_is_upgraded_in_place_without_embedding_again(tmp_path, seeds_copy, monkeypatch, caplog):
+    pipeline = make_pipeline(tmp_path / "home")
+    pipeline.ingest([seeds_copy], progress=False)
+    before = {chunk.id: chunk for chunk in pipeline.store.all_chunks()}
+    vectors = pipeline.store.collection.get(include=["embeddings"])
+    _as_layout_3(pipeline.store.collection)
+
+    monkeypatch.setattr(type(pipeline.embedder), "embed_passages", lambda self, texts: pytest.fail("embedded again"))
+    with caplog.at_level(logging.WARNING):
+        upgraded = make_pipeline(tmp_path / "home")
+        assert upgraded.store.collection.metadata["layout"] == 4
+    assert "Upgrading the index" in caplog.text and "nothing is embedded again" in caplog.text
+    stored = upgraded.store.collection.get(include=["documents", "metadatas", "embeddings"])
+    assert set(stored["documents"]) == {""}
+    assert {i: meta[TEXT_KEY] for i, meta in zip(stored["ids"], stored["metadatas"])} == {i: c.text for i, c in before.items()}
+    kept = dict(zip(vectors["ids"], vectors["embeddings"]))
+    assert all(np.allclose(vector, kept[i], atol=1e-6) for i, vector in zip(stored["ids"], stored["embeddings"], strict=True))
+    assert upgraded.store.sync() is None, "the lexical index still mirrors the collection"
+    assert check_index(upgraded.store) == []
+    assert upgraded.ingest([seeds_copy], progress=False).unchanged == SEED_IDS
 
 
 def _graph_saved_every(collection) -> int:

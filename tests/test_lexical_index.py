@@ -57,7 +57,7 @@ def test_a_crash_between_the_chroma_write_and_the_lexical_write_is_undone(tmp_pa
     pipeline.ingest([SEEDS], progress=False)
     pipeline.remove_article(A004)
 
-    def crash(self, added, removed_ids, revision):
+    def crash(self, added, removed_ids, revision, rows=None):
         raise KeyboardInterrupt  # the process dies after Chroma took the article, before SQLite did
 
     monkeypatch.setattr(LexicalIndex, "write", crash)
