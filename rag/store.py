@@ -384,24 +384,26 @@ class ChunkStore:
 
 
 def _move_texts_out_of_documents(collection) -> None:
-    """Bring an index of layout 3 to layout 4 in place: each chunk's text moves from Chroma's
-    document into its metadata and its vector stays, so upgrading embeds nothing. Each page is
-    rewritten whole, and a page rewritten before an interruption is rewritten the same again."""
+    """Bring an index of layout 3 to layout 4 in place: each chunk's text is copied from its Chroma
+    document into its metadata, and its vector stays, so upgrading embeds nothing. The documents
+    are left as they are (clearing them would make Chroma index each vector again): they are
+    never read, and go with their chunks. Each page is rewritten whole, the same again when an
+    upgrade cut short is repeated."""
     if (collection.metadata or {}).get("layout") != 3:
         return
-    total = collection.count()
-    log.warning("Upgrading the index '%s' (%d chunks) to layout %d: the texts move out of Chroma's documents; "
-                "nothing is embedded again.", collection.name, total, INDEX_LAYOUT)
-    for offset in range(0, total, _PAGE):
-        page = collection.get(include=["documents", "metadatas", "embeddings"], limit=_PAGE, offset=offset)
+    ids = sorted(collection.get(include=[])["ids"])
+    log.warning("Upgrading the index '%s' (%d chunks) to layout %d: the texts are copied out of Chroma's documents; "
+                "nothing is embedded again.", collection.name, len(ids), INDEX_LAYOUT)
+    for start in range(0, len(ids), _PAGE):
+        page = collection.get(ids=ids[start : start + _PAGE], include=["documents", "metadatas"])
         metadatas = []
-        for chunk_id, text, meta, vector in zip(page["ids"], page["documents"], page["metadatas"], page["embeddings"]):
+        for chunk_id, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
             meta = {**meta, TEXT_KEY: meta.get(TEXT_KEY) or text}
             stored = StoredChunk(_chunk_from(chunk_id, meta), meta["article_hash"], meta.get("source", ""), meta["ingested_at"],
                                  number=int(meta["chunk_number"]), article_chunks=int(meta["article_chunks"]))
-            metadatas.append(node_to_metadata_dict(_node(stored, list(vector)), remove_text=True, flat_metadata=True))
-        # with its vectors: Chroma embeds a document sent without one, with a model it would download
-        collection.update(ids=page["ids"], embeddings=page["embeddings"], metadatas=metadatas, documents=[""] * len(metadatas))
+            written = node_to_metadata_dict(_node(stored, []), remove_text=True, flat_metadata=True)
+            metadatas.append({key: written[key] for key in (TEXT_KEY, "_node_content")})  # the rest is unchanged
+        collection.update(ids=page["ids"], metadatas=metadatas)
     kept = {k: v for k, v in (collection.metadata or {}).items() if not k.startswith("hnsw:")}
     collection.modify(metadata={**kept, "layout": INDEX_LAYOUT})
 

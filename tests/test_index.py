@@ -173,11 +173,12 @@ def test_an_index_of_layout_3_is_upgraded_in_place_without_embedding_again(tmp_p
         upgraded = make_pipeline(tmp_path / "home")
         assert upgraded.store.collection.metadata["layout"] == 4
     assert "Upgrading the index" in caplog.text and "nothing is embedded again" in caplog.text
-    stored = upgraded.store.collection.get(include=["documents", "metadatas", "embeddings"])
-    assert set(stored["documents"]) == {""}
+    stored = upgraded.store.collection.get(include=["metadatas", "embeddings"])
     assert {i: meta[TEXT_KEY] for i, meta in zip(stored["ids"], stored["metadatas"])} == {i: c.text for i, c in before.items()}
     kept = dict(zip(vectors["ids"], vectors["embeddings"]))
     assert all(np.allclose(vector, kept[i], atol=1e-6) for i, vector in zip(stored["ids"], stored["embeddings"], strict=True))
+    [vector] = upgraded.embedder.embed_queries(["كم عدد الجنود الكوريين الشماليين في روسيا؟"])
+    assert all(chunk == before[chunk.id] for chunk, _ in upgraded.store.query(vector, 5))
     assert upgraded.store.sync() is None, "the lexical index still mirrors the collection"
     assert check_index(upgraded.store) == []
     assert upgraded.ingest([seeds_copy], progress=False).unchanged == SEED_IDS
