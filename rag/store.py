@@ -29,9 +29,10 @@ from llama_index.core.vector_stores.utils import node_to_metadata_dict
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.errors import StoreError
-from rag.lexical import ArticleRecord, LexicalIndex, PendingWrite, StoredChunk, TermRows
+from rag.lexical import ArticleRecord, LexicalIndex, PendingWrite, StoredChunk
 from rag.lock import IndexLock
 from rag.settings import Settings
+from rag.term_rows import TermRows
 from rag.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -294,11 +295,7 @@ class ChunkStore:
         stored = []
         for start in range(0, len(ids), _PAGE):
             found = self.collection.get(ids=ids[start : start + _PAGE], include=["metadatas"])
-            for chunk_id, meta in zip(found["ids"], found["metadatas"]):
-                stored.append(StoredChunk(
-                    _chunk_from(chunk_id, meta), meta["article_hash"], meta.get("source", ""), meta["ingested_at"],
-                    number=int(meta["chunk_number"]), article_chunks=int(meta["article_chunks"]),
-                ))
+            stored += [_stored_from(chunk_id, meta) for chunk_id, meta in zip(found["ids"], found["metadatas"])]
         return stored
 
     # --- writing ---------------------------------------------------------------
@@ -316,7 +313,6 @@ class ChunkStore:
         gets those it lacks, and has every chunk written again in the lexical index."""
         if not articles:
             return
-        rows = TermRows([chunk for a in articles for chunk in a.chunks])  # analysed while the vectors are stored
         old_ids = set().union(*(self.lexical.article_chunk_ids(a.article_id) for a in articles))
         now = time.time()
         stored = [
@@ -333,17 +329,21 @@ class ChunkStore:
         if nodes:
             self._save_graph_often()
         revision = self._begin(added, [a.article_id for a in articles])
+        rows = TermRows([s.chunk for s in stored])  # analysed while Chroma stores the vectors
         try:
-            for start in range(0, len(nodes), _PAGE):
-                self.vectors.add(nodes[start : start + _PAGE])
-        except Exception as exc:
-            self._delete_ids(added)
-            self.lexical.write([], [], revision)
-            names = ", ".join(a.article_id for a in articles)
-            raise StoreError(f"Could not store {names}: {exc}. The index is unchanged.") from exc
-        stale = sorted(old_ids - {s.chunk.id for s in stored})
-        self._delete_ids(stale)
-        self.lexical.write(stored, stale, revision, rows)
+            try:
+                for start in range(0, len(nodes), _PAGE):
+                    self.vectors.add(nodes[start : start + _PAGE])
+            except Exception as exc:
+                self._delete_ids(added)
+                self.lexical.write([], [], revision)
+                names = ", ".join(a.article_id for a in articles)
+                raise StoreError(f"Could not store {names}: {exc}. The index is unchanged.") from exc
+            stale = sorted(old_ids - {s.chunk.id for s in stored})
+            self._delete_ids(stale)
+            self.lexical.write(stored, stale, revision, rows)
+        finally:
+            rows.result()  # read the worker's answer even when the write is given up, or it stays busy
 
     @_needs_server
     def delete_article(self, article_id: str) -> None:
@@ -398,9 +398,7 @@ def _move_texts_out_of_documents(collection) -> None:
         page = collection.get(ids=ids[start : start + _PAGE], include=["documents", "metadatas"])
         metadatas = []
         for chunk_id, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
-            meta = {**meta, TEXT_KEY: meta.get(TEXT_KEY) or text}
-            stored = StoredChunk(_chunk_from(chunk_id, meta), meta["article_hash"], meta.get("source", ""), meta["ingested_at"],
-                                 number=int(meta["chunk_number"]), article_chunks=int(meta["article_chunks"]))
+            stored = _stored_from(chunk_id, {**meta, TEXT_KEY: meta.get(TEXT_KEY) or text})
             written = node_to_metadata_dict(_node(stored, []), remove_text=True, flat_metadata=True)
             metadatas.append({key: written[key] for key in (TEXT_KEY, "_node_content")})  # the rest is unchanged
         collection.update(ids=page["ids"], metadatas=metadatas)
@@ -428,6 +426,14 @@ def _node(stored: StoredChunk, embedding: list[float]) -> TextNode:
             "source": stored.source,
             "ingested_at": stored.ingested_at,
         },
+    )
+
+
+def _stored_from(chunk_id: str, meta: dict) -> StoredChunk:
+    """A chunk and what the store keeps beside it, read back from its Chroma metadata."""
+    return StoredChunk(
+        _chunk_from(chunk_id, meta), meta["article_hash"], meta.get("source", ""), meta["ingested_at"],
+        number=int(meta["chunk_number"]), article_chunks=int(meta["article_chunks"]),
     )
 
 

@@ -93,3 +93,29 @@ def test_the_worker_does_not_outlive_a_caller_that_is_killed():
     finally:
         caller.kill()
         caller.wait()
+
+
+def test_a_write_chroma_refuses_still_reads_the_workers_answer_so_the_next_write_can_use_it(tmp_path, monkeypatch):
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    from rag.bench.scale import StandInEmbedder
+    from rag.errors import StoreError
+    from rag.settings import load_settings
+    from rag.store import ArticleChunks, ChunkStore
+
+    settings, _ = load_settings({"home": str(tmp_path / "home"), "chroma_url": ""})
+    embedder = StandInEmbedder()
+    store = ChunkStore(settings, embedder.name, embedder.dimension)
+    chunks = _chunks(WORKER_FROM)
+    article = ArticleChunks(chunks, embedder.embed_passages([c.text for c in chunks]), "hash", "src")
+
+    def refuse(self, nodes, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ChromaVectorStore, "add", refuse)
+    with pytest.raises(StoreError, match="disk full"):
+        store.replace_articles([article])
+    assert not term_rows_module._WORKER._busy.locked()
+    rows = TermRows(chunks)
+    assert rows._worker is not None, "the next large write goes to the worker"
+    assert rows.result() == term_rows([chunk.indexed_text() for chunk in chunks])
