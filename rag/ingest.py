@@ -102,6 +102,7 @@ def ingest(
         for article_id in sorted(set(known) - seen):
             store.delete_article(article_id)
             report.removed.append(article_id)
+    store.checkpoint()
     report.seconds = time.perf_counter() - started
     return report
 

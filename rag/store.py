@@ -45,7 +45,8 @@ REVISION_KEY = "revision"  # collection metadata: the write the collection last 
 # 4: the chunk text is a metadata field (TEXT_KEY), not Chroma's document. Chroma keeps a
 # trigram full-text index of documents, which nothing here searches (rag.lexical is the
 # full-text index), and that index was half the time of every write (docs/benchmarks.md).
-# An index of another layout is refused until rebuilt.
+# An index of layout 3 is upgraded in place when opened (_move_texts_out_of_documents); one of
+# another layout is refused until rebuilt.
 INDEX_LAYOUT = 4
 TEXT_KEY = "text"
 # Chroma saves its HNSW graph every `sync_threshold` added vectors, and a new process replays the
@@ -302,6 +303,10 @@ class ChunkStore:
 
     def count(self) -> int:
         return self.lexical.documents
+
+    def checkpoint(self) -> None:
+        """At the end of an ingest: the lexical index's WAL copied into its file (rag.lexical.WAL_PAGES)."""
+        self.lexical.checkpoint()
 
     @_needs_server
     def replace_articles(self, articles: list[ArticleChunks]) -> None:

@@ -32,5 +32,5 @@ def test_a_small_run_reports_ingest_open_retrieval_and_memory():
     assert result["chunks"] >= 300
     for figure in ("store_chunks_per_s", "bare_chroma_chunks_per_s", "store_over_bare_chroma", "open_s",
                    "reingest_unchanged_ms_per_article", "dense_p95_ms", "lexical_p95_ms", "hybrid_p95_ms",
-                   "rss_after_queries_mb"):
+                   "rss_after_queries_mb", "open_after_sync_s"):
         assert result[figure] > 0, figure

@@ -40,6 +40,28 @@ def test_a_write_is_all_or_nothing():
     assert index.ids() == {"c0"} and index.revision == "r1"
 
 
+def test_an_ingest_ends_with_the_wal_copied_into_the_file(tmp_path):
+    index = LexicalIndex(tmp_path / "lexical.sqlite")
+    before = (tmp_path / "lexical.sqlite").stat().st_size
+    index.write([_chunk(i, f"نص رقم {i} عن روسيا وكوريا الشمالية") for i in range(200)], [], revision="r1")
+    assert (tmp_path / "lexical.sqlite").stat().st_size == before  # fewer pages than WAL_PAGES: all in the WAL
+    index.checkpoint()
+    assert (tmp_path / "lexical.sqlite").stat().st_size > before
+    assert LexicalIndex(tmp_path / "lexical.sqlite").ids() == {f"c{i}" for i in range(200)}
+
+
+def test_fts5_merges_eight_segments_at_a_time_in_new_and_older_indexes(tmp_path):
+    def automerge(index):
+        return [index._db.execute(f"SELECT v FROM {t}_config WHERE k = 'automerge'").fetchone() for t in ("terms", "skeletons")]
+
+    index = LexicalIndex(tmp_path / "lexical.sqlite")
+    assert automerge(index) == [(rag.lexical.FTS_AUTOMERGE,)] * 2
+    for table in ("terms", "skeletons"):  # an index made before the setting
+        index._db.execute(f"DELETE FROM {table}_config WHERE k = 'automerge'")
+    index.close()
+    assert automerge(LexicalIndex(tmp_path / "lexical.sqlite")) == [(rag.lexical.FTS_AUTOMERGE,)] * 2
+
+
 def test_the_index_persists_and_reopens_without_reading_chroma(tmp_path, monkeypatch):
     make_pipeline(tmp_path / "home").ingest([SEEDS], progress=False)
 

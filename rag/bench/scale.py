@@ -7,23 +7,23 @@ repeated. The chunk vectors come from a stand-in embedder, hash-seeded random un
 named as such in the output, so that only the store, the lexical index and fusion are timed;
 the real embedder's query embedding is timed on its own and added for the "with query
 embedding" figures. Chroma and the lexical index are the real ones, each size in a fresh
-folder, and the index is opened and queried in a fresh process, as a user's next command would.
+folder, ingested in a process of its own and, once that has exited, opened and queried in
+another, as `rag ingest` and then `rag ask` would.
 """
 from __future__ import annotations
 
 import hashlib
 import itertools
 import json
+import os
 import random
 import re
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -118,34 +118,42 @@ def bench_scale(args) -> int:
 
 
 def measure_size(target_chunks: int, settings) -> dict:
-    from rag.ingest import ingest
-    from rag.store import ChunkStore
-
+    """One size: the ingest in a process of its own, as `rag ingest` runs; once it has exited,
+    the open and the questions in another, as the next `rag ask` would."""
     with tempfile.TemporaryDirectory(prefix="rag-scale-") as scratch:
         root = Path(scratch)
         print(f"[{target_chunks} chunks] writing synthetic articles", file=sys.stderr)
         articles = write_articles(root / "articles", target_chunks, settings)
-        sized = replace(settings, home=root / "home", chroma_url="")
-        embedder = StandInEmbedder()
-        store = ChunkStore(sized, embedder.name, embedder.dimension)
-        seconds = _time_beside_bare_chroma(store, root / "bare")
         print(f"[{target_chunks} chunks] ingesting {articles} articles, each batch also added to bare Chroma", file=sys.stderr)
-        cold = ingest([root / "articles"], store, embedder, sized, progress=True)
-        warm = ingest([root / "articles"], store, embedder, sized, progress=False)
-        ingest_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        opened = _in_fresh_process(sized)
-        shutil.rmtree(root / "bare", ignore_errors=True)
-    return {
+        written = _in_fresh_process("ingest_beside_bare_chroma", root)
+        opened = _in_fresh_process("open_and_query", root / "home")
+        os.sync()  # what the ingest wrote, on disk: as a command run later finds it
+        opened["open_after_sync_s"] = _in_fresh_process("open_and_query", root / "home")["open_s"]
+    return {"articles": articles, **written, **opened}
+
+
+def ingest_beside_bare_chroma(root: str) -> None:
+    """Ingest `root`/articles into `root`/home, each batch also added to bare Chroma; then ingest them
+    again unchanged. Prints the figures as JSON."""
+    from rag.ingest import ingest
+    from rag.settings import load_settings
+    from rag.store import ChunkStore
+
+    settings, _ = load_settings({"home": str(Path(root) / "home"), "chroma_url": ""})
+    embedder = StandInEmbedder()
+    store = ChunkStore(settings, embedder.name, embedder.dimension)
+    seconds = _time_beside_bare_chroma(store, Path(root) / "bare")
+    cold = ingest([Path(root) / "articles"], store, embedder, settings, progress=True)
+    warm = ingest([Path(root) / "articles"], store, embedder, settings, progress=False)
+    print(json.dumps({
         "chunks": cold.chunks,
-        "articles": articles,
         "ingest_chunks_per_s": round(cold.chunks / (cold.seconds - seconds["bare"]), 1),
         "store_chunks_per_s": round(cold.chunks / seconds["store"], 1),
         "bare_chroma_chunks_per_s": round(cold.chunks / seconds["bare"], 1),
         "store_over_bare_chroma": round(seconds["store"] / seconds["bare"], 3),
-        "reingest_unchanged_ms_per_article": round(warm.seconds * 1000 / articles, 3),
-        "ingest_peak_rss_mb": round(ingest_rss_mb),
-        **opened,
-    }
+        "reingest_unchanged_ms_per_article": round(warm.seconds * 1000 / len(warm.unchanged), 3),
+        "ingest_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }))
 
 
 def _time_beside_bare_chroma(store, folder: Path) -> dict[str, float]:
@@ -187,18 +195,23 @@ def _time_beside_bare_chroma(store, folder: Path) -> dict[str, float]:
         for name, run in pair if next(turns) % 2 else reversed(pair):
             timed(name, run, articles)
 
+    def checkpoint() -> None:  # the end of the store's write: what its WAL holds goes into the file
+        timed("store", lambda _: write_out(), None)
+
+    write_out = store.checkpoint
     store.replace_articles = side_by_side
+    store.checkpoint = checkpoint
     return spent
 
 
-def _in_fresh_process(settings) -> dict:
-    """Open the index and time retrieval in a new process, as the next `rag ask` would."""
+def _in_fresh_process(step: str, folder: Path) -> dict:
+    """Run `step` of this module on `folder` in a new process; its progress bar shows here."""
     done = subprocess.run(
-        [sys.executable, "-c", "import sys, rag.bench.scale as s; s.open_and_query(sys.argv[1])", str(settings.home)],
-        capture_output=True, text=True,
+        [sys.executable, "-c", f"import sys, rag.bench.scale as s; s.{step}(sys.argv[1])", str(folder)],
+        stdout=subprocess.PIPE, text=True,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"the fresh process failed:\n{done.stderr[-2000:]}")
+        raise RuntimeError(f"the fresh process of {step} failed (exit {done.returncode}); its errors are above")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
