@@ -5,9 +5,10 @@ letters that the two scripts confuse merged into one class): "Gerasimov" and "غ
 are both "grsmf", "Pyongyang" and "بيونغ يانغ" both "bngng". A made-up name ("General
 Walis") has no word in the passage with its skeleton.
 
-A skeleton tells that a spelling fits, not that English news writes it so: the small model's
-spellings of the names it copies are replaced by a place's English name when GeoNames knows
-the place (rag.places), and by the article's own Arabic otherwise.
+A skeleton tells that a spelling fits, not that English news writes it so. The small model's
+spelling of a name it copies is replaced by the place's English name when GeoNames knows the
+place (rag.places), else by the spelling English text uses for the person (rag.spellings:
+"Shyguo" becomes "Shoigu"), else by the article's own Arabic.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from functools import lru_cache
 
 from rag.arabic import normalize
 from rag.places import english_place
+from rag.spellings import news_spelling
 
 _LATIN_DIGRAPHS = [("sh", "s"), ("ch", "s"), ("kh", "k"), ("gh", "g"), ("th", "t"), ("dh", "d"), ("ph", "f"), ("ck", "k"), ("ts", "s")]
 _LATIN = str.maketrans({
@@ -141,10 +143,33 @@ def spelled_names(sentence: str, arabic_words: str, known: str = "", *, place_as
         span = _covering_span(parts, arabic)
         if span is None or not re.search(r"[\u0621-\u064A]", span):
             continue  # a name the article writes in Latin letters is its own spelling
-        english = english_place(span, any_size=place_asked) or f"«{span}»"
+        english = english_place(span, any_size=place_asked) or _news_spelled(name, span) or f"«{span}»"
         pieces += [sentence[end:start], english + sentence[start + len(name):stop]]
         end = stop
     return "".join(pieces) + sentence[end:]
+
+
+def _news_spelled(name: str, span: str) -> str | None:
+    """The name with each of its parts spelled as English text spells the Arabic word of `span` it
+    writes, parts and words in order ("Shin Won-sik" for «شين وون سيك»); None when a part has none."""
+    words = re.findall(r"[\u0621-\u064A]+", span)
+    spelled, position = name, 0
+    for part in re.findall(r"[A-Za-z]+", name):
+        match = next((i for i in range(position, len(words)) if writes_name(part, words[i])), None)
+        if match is None:
+            return None
+        word = words[match]
+        spelling = next(filter(None, (news_spelling(bare, part) for bare in _unprefixed(word))), None)
+        if spelling is None:
+            return None
+        spelled = re.sub(rf"\b{part}\b", spelling, spelled, count=1)
+        position = match + 1
+    return spelled
+
+
+def _unprefixed(word: str) -> list[str]:
+    """The word, then without a leading «و», «ب», «ل» or «ال» that names do not begin with."""
+    return [word, *(word[len(p):] for p in _ARABIC_PREFIXES if word.startswith(p) and len(word) - len(p) >= 2)]
 
 
 def _spells(word: str, arabic_text: str) -> bool:

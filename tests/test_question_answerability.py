@@ -377,10 +377,13 @@ def test_names_a_sentence_invents_are_told_from_the_ones_it_spells():
 @pytest.mark.parametrize(
     "sentence, copied, spelled",
     [
-        # a person: the article's script, not the model's guess; the title before the name stays
-        ("General Valery Jerasimof thanked the troops.", "الجنرال فاليري جيراسيموف", "General «فاليري جيراسيموف» thanked the troops."),
-        ("Sergei Shyguo's visit was announced.", "سيرجي شويغو", "«سيرجي شويغو»'s visit was announced."),
-        ("Shin Won-sik said so.", "شين وون سيك", "«شين وون سيك» said so."),
+        # a person: as English text spells the name the model guessed at; the title before it stays
+        ("General Valery Jerasimof thanked the troops.", "الجنرال فاليري جيراسيموف", "General Valery Gerasimov thanked the troops."),
+        ("Sergei Shyguo's visit was announced.", "سيرجي شويغو", "Sergei Shoygu's visit was announced."),
+        ("Folwodimir Zilensky posted on social media.", "فولوديمير زيلنسكي", "Volodymyr Zelensky posted on social media."),
+        ("Shin Won-sik said so.", "شين وون سيك", "Shin Won-sik said so."),
+        # ... and in the article's script when English text has no spelling of it
+        ("They took Mareeno.", "ماريينو", "They took «ماريينو»."),
         # a place GeoNames knows, whichever way the article spells it
         ("The memorial will stand in Byungyang.", "بيونج يانج", "The memorial will stand in Pyongyang."),
         ("Drones hit Kharkof overnight.", "خاركوف", "Drones hit Kharkiv overnight."),
@@ -391,6 +394,16 @@ def test_names_a_sentence_invents_are_told_from_the_ones_it_spells():
 )
 def test_names_an_english_sentence_spells_from_the_article_are_written_as_news_writes_them_or_in_arabic(sentence, copied, spelled):
     assert spelled_names(sentence, copied, known="Who was it?") == spelled
+
+
+def test_a_name_spelled_as_english_text_spells_it_is_the_one_nearest_the_model_s_guess_unless_two_are():
+    from rag.spellings import english_spellings, news_spelling
+
+    assert english_spellings("زيلنسكي")[:2] == ["zielinski", "zelensky"]  # most frequent first
+    assert news_spelling("زيلنسكي", "Zilensky") == "Zelensky"
+    assert news_spelling("بيسكوف", "Biskov") == "Peskov"
+    assert news_spelling("بيسكوف", "Peskoff") is None  # as near "peskov" as "pickoff"
+    assert english_spellings("ماريينو") == [] and english_spellings("Kursk") == []
 
 
 def test_a_small_town_s_spelling_is_trusted_only_when_the_question_asks_for_a_place():

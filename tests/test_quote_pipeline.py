@@ -160,16 +160,16 @@ def test_a_bare_figure_for_a_question_that_is_no_count_is_left_to_the_checked_se
 @pytest.mark.parametrize(
     "question, needle, copied, written, shown",
     [
-        # a person: kept in the article's script, not the model's guess
+        # a person: as English text spells the name, not as the model guessed it
         ("Which Russian deputy foreign minister said the two governments were discussing a Kim visit to Moscow?",
          "رودنكو", "أندريه رودنكو", "Andrei Rodnenko said the two governments were discussing a Kim visit.",
-         "«أندريه رودنكو» said the two governments were discussing a Kim visit."),
+         "Andrei Rudenko said the two governments were discussing a Kim visit."),
         # a place: as English news spells it
         ("In which region was the command post that the Storm Shadow missiles struck?",
          "مارينو", "كورسك", "The command post was in the Korsk region.", "The command post was in the Kursk region."),
     ],
 )
-def test_a_name_put_into_english_is_spelled_as_english_news_does_or_kept_in_the_article_s_script(
+def test_a_name_put_into_english_is_spelled_as_english_news_does(
     pipeline, fake_ollama, question, needle, copied, written, shown
 ):
     number = _number_of(pipeline, question, needle, fake_ollama)
