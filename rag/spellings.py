@@ -20,9 +20,10 @@ from functools import cache
 from rag.arabic import normalize
 
 # How English writes each Arabic letter, normalised (أ, إ and آ are ا; ة is ه; ى and ئ are ي; ؤ is و).
-# "" marks a letter English may leave unwritten: a long vowel, a glottal stop, a final ه.
+# "" marks a letter English may leave unwritten: a long vowel, a glottal stop, a final ه. (Its
+# apostrophe for a glottal stop is left out: the word list is searched for words of letters only.)
 _SPELLINGS = {
-    "ا": ("", "a", "e", "o", "i", "aa"), "ء": ("", "'"), "ع": ("", "'", "a", "e", "i", "o", "u"),
+    "ا": ("", "a", "e", "o", "i", "aa"), "ء": ("",), "ع": ("", "a", "e", "i", "o", "u"),
     "ب": ("b", "bb", "p", "pp"), "ت": ("t", "tt"), "ث": ("th", "s"), "ج": ("j", "g", "zh", "dj", "dzh"),
     "ح": ("h", "kh"), "خ": ("kh", "h", "ch"), "د": ("d", "dd"), "ذ": ("dh", "z", "th"), "ر": ("r", "rr"),
     "ز": ("z", "zz", "s"), "س": ("s", "ss", "c"), "ش": ("sh", "ch", "sch"), "ص": ("s", "ss"), "ض": ("d", "dh"),
