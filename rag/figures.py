@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from rag.answerability import LexicalStatistics, contains_term, coverage
 from rag.arabic import split_clauses, split_sentences, term_keys
+from rag.casualties import counted_together
 from rag.question import COUNT, Question
 from rag.relevance import names_counted, new_numbers
 from rag.types import Hit
@@ -54,8 +55,8 @@ def collect_figures(question: Question, hits: list[Hit], statistics: LexicalStat
                 if not names_it:
                     continue
                 values = tuple(v for v in new_numbers(text[c_start:c_end], question) if not _is_year(v))
-                if not values:
-                    continue
+                if not values or question.casualties and counted_together(question.casualties, [text[c_start:c_end]]):
+                    continue  # no figure, or one of the killed and wounded together for the killed alone
                 figure = Figure(
                     hit.chunk.article_id, hit.chunk.headline, hit.chunk.id, values, text[c_start:c_end],
                     hit.chunk.start + c_start, hit.chunk.start + c_end, found.missing_share,

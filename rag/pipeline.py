@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answerability import LexicalStatistics, coverage, decline_message
+from rag import casualties
+from rag.answerability import Coverage, LexicalStatistics, coverage, decline_message
 from rag.arabic import detect_language, extract_numbers, split_sentences
 from rag.backends import ChatModel, Embedder, Usage, make_chat_model, make_embedder
 from rag.citations import check_answer, check_english_answer, check_sentence, e5_similarity
@@ -44,7 +45,7 @@ from rag.prompt import (
 )
 from rag.question import COUNT, DATE, PLACE, Question, analyse, with_context
 from rag.quote import FIGURE_IN_ENGLISH, english_figure, holds_answer, introduces, quoted_sentences, unlisted_holders, whole_date
-from rag.relevance import MIN_QUESTION_SIMILARITY, irrelevance, wrong_language
+from rag.relevance import CASUALTIES_TOGETHER, MIN_QUESTION_SIMILARITY, irrelevance, wrong_language
 from rag.retrieve import HybridRetriever, ranked_articles
 from rag.sentence_vectors import SentenceVectors
 from rag.settings import Settings
@@ -226,7 +227,7 @@ class Pipeline:
         answer = Answer(
             question=question,
             language=language,
-            text=decline_message(asked, focus, language) if abstained else render([(s.text, [c.passage for c in s.citations]) for s in sentences]),
+            text=_decline(asked, focus, language, withheld) if abstained else render([(s.text, [c.passage for c in s.citations]) for s in sentences]),
             sentences=[] if abstained else sentences,
             passages=passages,
             abstained=abstained,
@@ -489,6 +490,14 @@ class Pipeline:
             "chunks": sum(a.chunks for a in articles),
             "index": self.settings.chroma_url or str(self.settings.chroma_path),
         }
+
+
+def _decline(asked: Question, focus: Coverage | None, language: str, withheld: list[Sentence]) -> str:
+    """The reply when nothing is shown: what the articles give instead of the answer, when a
+    passage gave a figure of the killed and wounded together, else what they mention and lack."""
+    if any(s.withheld == CASUALTIES_TOGETHER for s in withheld):
+        return casualties.reply(asked.casualties, language)
+    return decline_message(asked, focus, language)
 
 
 def _with_neighbours(passage: Passage, chunk: Chunk | None) -> str:

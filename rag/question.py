@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from rag.arabic import STOPWORDS, analyze, detect_language, normalize, stem, tokenize
+from rag.casualties import kinds_asked
 
 COUNT, DATE, PERSON, PLACE, DESCRIPTION, YES_NO, OTHER = "count", "date", "person", "place", "description", "yes/no", "other"
 
@@ -70,6 +71,7 @@ class Question:
     counted: list[str] = field(default_factory=list)  # a count question's counted noun and its adjectives, stemmed
     money: bool = False  # a count question that asks an amount of money: a price, a cost, a sum paid
     identity: bool = False  # "who is X?", "what is X?": the sentences naming X answer it
+    casualties: frozenset[str] = frozenset()  # the killed or the wounded, when a count question asks for one (rag.casualties)
 
 
 def answer_type(text: str) -> str:
@@ -99,7 +101,7 @@ def analyse(text: str) -> Question:
     counted = counted_noun(text) if kind == COUNT else []
     return Question(
         text, detect_language(text), kind, focus, words, numbers, counted, kind == COUNT and asks_money(text),
-        identity=asks_identity(text),
+        identity=asks_identity(text), casualties=kinds_asked(text) if kind == COUNT else frozenset(),
     )
 
 

@@ -6,15 +6,20 @@ question's focus. "4,000 killed or wounded" cited for "how many were captured?" 
 second test; "the Western powers will meet in Paris" for "on what day?" fails the first.
 For a count whose counted noun the question names, "about" is sharper: one clause of the
 cited passage must give the number and name the noun with its adjectives ("how many ballistic
-missiles?" is not answered by a clause on 220 howitzers in a sentence that lists missiles).
+missiles?" is not answered by a clause on 220 howitzers in a sentence that lists missiles), and
+a count of the killed alone is not answered by one figure for the killed and the wounded
+(rag.casualties), whatever the question's language.
 For an Arabic question the cited passage must also be close to it in the embedder's space.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from rag.answerability import MAX_MISSING_SHARE, LexicalStatistics, contains_term, coverage, with_equivalents
 from rag.arabic import detect_language, extract_numbers, normalize, numbers_match, split_clauses, split_sentences, term_keys
+from rag.casualties import REASON as CASUALTIES_TOGETHER
+from rag.casualties import counted_together
 from rag.question import COUNT, DATE, Question
 
 # A cited passage must hold the question's focus terms that the index knows, by this share of their weight.
@@ -148,19 +153,32 @@ def counts_it(numbers: list[float], words: set[str], counted: list[str], passage
     with a relative pronoun («المسافة بين المدينتين، والتي تبلغ نحو 300 كيلومتر»); any other that opens
     with "و" is another item of a list («صواريخ باليستية، وحوالي 220 مدفعاً»). A sum of money
     answers a question on a cost or a price however the clause names it («كلف بناء الجسر نحو ثلاثة ملايين دولار»)."""
+    for before, clause in _clauses(passages):
+        named = (money and states_money(clause)) or names_counted(with_equivalents(term_keys(clause)), counted) or (
+            before and _continues(clause) and names_counted(with_equivalents(term_keys(f"{before} {clause}")), counted)
+        )
+        if named and _states(clause, numbers, words):
+            return True
+    return False
+
+
+def _clauses(passages: list[str]) -> Iterator[tuple[str, str]]:
+    """(the clause before it in its sentence or "", the clause) for every clause of the passages."""
     for passage in passages:
         for s_start, s_end in split_sentences(passage):
             before = ""
             for start, end in split_clauses(passage, s_start, s_end):
-                clause = passage[start:end]
-                states = any(numbers_match(n, m) for n in numbers for m in extract_numbers(clause)) or words & number_words(clause)
-                named = (money and states_money(clause)) or names_counted(with_equivalents(term_keys(clause)), counted) or (
-                    before and _continues(clause) and names_counted(with_equivalents(term_keys(f"{before} {clause}")), counted)
-                )
-                if states and named:
-                    return True
-                before = clause
-    return False
+                yield before, passage[start:end]
+                before = passage[start:end]
+
+
+def _states(clause: str, numbers: list[float], words: set[str]) -> bool:
+    return any(numbers_match(n, m) for n in numbers for m in extract_numbers(clause)) or bool(words & number_words(clause))
+
+
+def figure_clauses(numbers: list[float], words: set[str], passages: list[str]) -> list[str]:
+    """The clauses of the passages that state one of these numbers (or number words)."""
+    return [clause for _, clause in _clauses(passages) if _states(clause, numbers, words)]
 
 
 _RELATIVE = re.compile(r"^و?(?:الذي|التي|الذين|اللذان|اللتان|اللواتي|اللاتي|اللتي)\b")
@@ -189,14 +207,16 @@ def irrelevance(
     the closest cited passage is to the question, to be at least `min_similarity` (None: not tested)."""
     if not gives_answer_type(sentence, question):
         return f"gives no {question.asks}"
-    if question.language != "ar":
-        return ""  # the focus is in English, the passages in Arabic: the cross-language check decides
-    if similarity is not None and min_similarity is not None and similarity < min_similarity:
+    arabic = question.language == "ar"  # else the focus is in English, the passages in Arabic: the cross-language check decides
+    if arabic and similarity is not None and min_similarity is not None and similarity < min_similarity:
         return f"cited passage is far from the question (similarity {similarity:.2f})"
-    if question.counted:
-        if counts_it(new_numbers(sentence, question), new_number_words(sentence, question), question.counted, cited_passages, money=question.money):
-            return ""
+    numbers, words = new_numbers(sentence, question), new_number_words(sentence, question)
+    if arabic and question.counted and not counts_it(numbers, words, question.counted, cited_passages, money=question.money):
         return f"no cited clause gives a number of {' '.join(question.words.get(t, t) for t in question.counted)}"
+    if question.casualties and counted_together(question.casualties, figure_clauses(numbers, words, cited_passages)):
+        return CASUALTIES_TOGETHER
+    if not arabic or question.counted:
+        return ""
     # The passages alone: the sentence itself may echo the question's words.
     found = coverage(question, cited_passages, statistics, known_only=True)
     if found.missing_share >= MAX_PASSAGE_MISSING_SHARE:

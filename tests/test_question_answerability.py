@@ -5,12 +5,13 @@ import math
 
 import pytest
 
+from rag import casualties
 from rag.answerability import contains_term, coverage, decline_message, idf
 from rag.arabic import skeleton, term_keys
 from rag.lexical import LexicalIndex, StoredChunk
 from rag.figures import collect_figures, disagreeing
 from rag.question import COUNT, DATE, DESCRIPTION, OTHER, PERSON, PLACE, YES_NO, analyse, answer_type, with_context
-from rag.relevance import MIN_QUESTION_SIMILARITY, gives_answer_type, irrelevance, months_named, states_a_date, wrong_language
+from rag.relevance import CASUALTIES_TOGETHER, MIN_QUESTION_SIMILARITY, gives_answer_type, irrelevance, months_named, states_a_date, wrong_language
 from rag.types import Chunk, Hit
 
 
@@ -285,6 +286,60 @@ def test_a_count_is_relevant_only_when_one_clause_gives_the_number_of_what_is_co
     assert reason == "no cited clause gives a number of الصواريخ الباليستية"
     russians = analyse("كم عدد الجنود الروس الذين قتلوا؟")
     assert irrelevance("قُتل أو أصيب حوالي 4,000 من الجنود الكوريين.", [CHUNKS[0]], russians, statistics).startswith("no cited clause")
+
+
+@pytest.mark.parametrize(
+    "question, kinds",
+    [
+        ("كم عدد الجنود الذين قُتلوا فعلاً، من دون احتساب الجرحى؟", {"killed"}),
+        ("كم عدد القتلى في المعركة؟", {"killed"}),
+        ("كم عدد الجرحى في الهجوم؟", {"wounded"}),
+        ("كم عدد الجنود الذين سقطوا بين قتيل وجريح؟", {"killed", "wounded"}),
+        ("How many soldiers were killed, not counting the wounded?", {"killed"}),
+        ("How many soldiers were killed or wounded?", {"killed", "wounded"}),
+        ("كم بلغت خسائر الجيش؟", set()),  # losses name neither
+        ("متى قُتل الضابط؟", set()),  # not a count
+    ],
+)
+def test_a_count_question_knows_whether_it_asks_for_the_killed_or_the_wounded(question, kinds):
+    assert analyse(question).casualties == kinds
+
+
+LOSSES = "ووفقاً للبيانات الكورية الجنوبية، فقد قُتل أو أصيب حوالي 4,000 من الجنود الكوريين الشماليين في المعارك."
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "كم عدد الجنود الكوريين الشماليين الذين قُتلوا فعلاً، من دون احتساب الجرحى؟",
+        "كم عدد الجنود الكوريين الشماليين الذين قتلوا؟",
+        "How many North Korean soldiers were killed?",  # the passage is Arabic: the same clause decides
+    ],
+)
+def test_one_figure_for_the_killed_and_wounded_does_not_answer_how_many_were_killed(question, statistics):
+    assert irrelevance(LOSSES, [LOSSES], analyse(question), statistics) == CASUALTIES_TOGETHER
+
+
+def test_the_killed_and_wounded_together_answers_a_question_that_asks_for_both_or_for_losses(statistics):
+    for question in ("كم عدد الجنود الكوريين الشماليين الذين قتلوا أو أصيبوا؟", "كم بلغت خسائر الجنود الكوريين الشماليين؟"):
+        assert irrelevance(LOSSES, [LOSSES], analyse(question), statistics) == ""
+
+
+def test_a_clause_that_counts_the_killed_on_their_own_answers_how_many_were_killed(statistics):
+    separate = "قُتل 300 من الجنود الكوريين الشماليين وأصيب 3,700 آخرون في المعارك."
+    killed = analyse("كم عدد الجنود الكوريين الشماليين الذين قتلوا؟")
+    assert irrelevance("قُتل 300 من الجنود الكوريين الشماليين.", [separate], killed, statistics) == ""
+
+
+def test_the_figure_collector_leaves_out_the_killed_and_wounded_together_for_the_killed_alone(statistics):
+    killed = analyse("كم عدد الجنود الكوريين الذين قتلوا، من دون احتساب الجرحى؟")
+    assert collect_figures(killed, _hits(CHUNKS[:1], ["a"]), statistics) == []
+
+
+def test_the_decline_says_the_articles_count_the_killed_and_wounded_together():
+    killed = analyse("كم عدد الجنود الذين قتلوا؟")
+    assert casualties.reply(killed.casualties, "ar") == "تذكر المقالات عدد القتلى والجرحى معاً، لكنها لا تذكر عدد القتلى وحدهم."
+    assert casualties.reply(killed.casualties, "en") == "The articles give the killed and the wounded together, but not the killed alone."
 
 
 def _hits(texts: list[str], articles: list[str]) -> list[Hit]:

@@ -7,6 +7,7 @@ import pytest
 
 from rag.prompt import ANSWER_WORDS_PATTERN, ENGLISH_SYSTEM, QUOTE_SYSTEM
 from rag.quote import QUOTED_REASON, holds_answer
+from rag.relevance import CASUALTIES_TOGETHER
 
 KILLED_OR_WOUNDED = "كم عدد الجنود الكوريين الشماليين الذين قتلوا أو أصيبوا؟"
 
@@ -60,6 +61,17 @@ def test_a_pick_of_no_passage_is_declined(pipeline, fake_ollama):
     fake_ollama.reply_with('{"answer": "", "passages": []}')
     answer = pipeline.ask(KILLED_OR_WOUNDED)
     assert answer.abstained and answer.sentences == []
+
+
+def test_how_many_were_killed_is_declined_with_what_the_articles_count_instead(pipeline, fake_ollama):
+    killed = "كم عدد الجنود الكوريين الشماليين الذين قُتلوا فعلاً، من دون احتساب الجرحى؟"
+    number = _number_of(pipeline, killed, "4,000", fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": "4,000", "passages": [number]}))
+    answer = pipeline.ask(killed)
+
+    assert answer.abstained and answer.sentences == []
+    assert answer.text == "تذكر المقالات عدد القتلى والجرحى معاً، لكنها لا تذكر عدد القتلى وحدهم."
+    assert [s.withheld for s in answer.withheld] == [CASUALTIES_TOGETHER]
 
 
 LAUNCHERS = "كم وحدة من قاذفات الصواريخ المتعددة أرسلت كوريا الشمالية إلى روسيا؟"
