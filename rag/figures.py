@@ -51,7 +51,7 @@ def collect_figures(question: Question, hits: list[Hit], statistics: LexicalStat
                 keys = term_keys(text[c_start:c_end])
                 # the clause must itself name what is counted, not only its sentence: the counted
                 # noun with its adjectives when the question has one, else a focus term
-                names_it = names_counted(keys, question.counted) if question.counted else contains_any(keys, found.found)
+                names_it = names_counted(text[c_start:c_end], question.counted) if question.counted else contains_any(keys, found.found)
                 if not names_it:
                     continue
                 values = tuple(v for v in new_numbers(text[c_start:c_end], question) if not _is_year(v))

@@ -154,8 +154,8 @@ def counts_it(numbers: list[float], words: set[str], counted: list[str], passage
     with "و" is another item of a list («صواريخ باليستية، وحوالي 220 مدفعاً»). A sum of money
     answers a question on a cost or a price however the clause names it («كلف بناء الجسر نحو ثلاثة ملايين دولار»)."""
     for before, clause in _clauses(passages):
-        named = (money and states_money(clause)) or names_counted(with_equivalents(term_keys(clause)), counted) or (
-            before and _continues(clause) and names_counted(with_equivalents(term_keys(f"{before} {clause}")), counted)
+        named = (money and states_money(clause)) or names_counted(clause, counted) or (
+            before and _continues(clause) and names_counted(f"{before} {clause}", counted)
         )
         if named and _states(clause, numbers, words):
             return True
@@ -190,9 +190,22 @@ def _continues(clause: str) -> bool:
     return not plain.startswith("و") or bool(_RELATIVE.match(plain))
 
 
-def names_counted(keys: set[str], counted: list[str]) -> bool:
-    """True when a clause's term keys hold the counted noun and every adjective of it."""
-    return all(contains_term(keys, term) for term in counted)
+def names_counted(clause: str, counted: list[str]) -> bool:
+    """True when the clause names the counted noun with every adjective of it close after it:
+    «حوالي 14000 جندي من كوريا الشمالية» does not count Ukrainian soldiers, though «التقارير
+    الأوكرانية» stands in the same clause. The adjectives may be a few words off («جندي من كوريا»
+    for «جندياً كورياً»), or in the noun's own word where a word stands for both («إصابة» for
+    «الخسائر البشرية»)."""
+    noun, adjectives = counted[0], counted[1:]
+    words = [with_equivalents(term_keys(word)) for word in clause.split()]
+    reach = len(adjectives) + _ADJECTIVE_SLACK
+    return any(
+        contains_term(keys, noun) and all(any(contains_term(near, a) for near in words[i : i + 1 + reach]) for a in adjectives)
+        for i, keys in enumerate(words)
+    )
+
+
+_ADJECTIVE_SLACK = 2  # words, such as «من» in «جندي من كوريا», between a noun and its adjectives
 
 
 def irrelevance(

@@ -288,6 +288,14 @@ def test_a_count_is_relevant_only_when_one_clause_gives_the_number_of_what_is_co
     assert irrelevance("قُتل أو أصيب حوالي 4,000 من الجنود الكوريين.", [CHUNKS[0]], russians, statistics).startswith("no cited clause")
 
 
+def test_the_counted_noun_s_adjectives_must_stand_with_it_not_elsewhere_in_the_clause(statistics):
+    reports = "تقدر التقارير الأوكرانية أنه تم إرسال حوالي 14000 جندي من كوريا الشمالية للقتال في كورسك."
+    ukrainians = analyse("كم جندياً أوكرانياً قُتل في كورسك؟")
+    assert irrelevance(reports, [reports], ukrainians, statistics).startswith("no cited clause gives a number of")
+    koreans = analyse("كم جندياً كورياً شمالياً أُرسل للقتال في كورسك؟")
+    assert irrelevance(reports, [reports], koreans, statistics) == ""  # «من كوريا الشمالية» says which soldiers
+
+
 @pytest.mark.parametrize(
     "question, kinds",
     [
