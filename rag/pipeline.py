@@ -2,8 +2,9 @@
 
     question -> (a follow-up: earlier words for the search) -> analyse -> retrieve -> answerable? (else decline)
              -> select passages -> model (JSON) -> quoted passages (quote style) or checked
-             sentences (write style) -> keep what answers the question -> add every source's
-             figure -> (an English question, quote style: one checked English sentence) -> Answer
+             sentences (write style) -> keep what answers the question -> add the article's denial
+             of a shown claim -> add every source's figure -> (an English question, quote style:
+             one checked English sentence) -> Answer
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from rag.arabic import detect_language, extract_numbers, split_sentences
 from rag.backends import ChatModel, Embedder, Usage, make_chat_model, make_embedder
 from rag.citations import check_answer, check_english_answer, check_sentence, e5_similarity
 from rag.clean import neutralise
+from rag.denials import REASON as DENIAL_REASON
+from rag.denials import denial_after
 from rag.draft import parse_draft, parse_quote, render, restates_question
 from rag.errors import InputError, StoreError
 from rag.figures import FIGURE_REASON, Figure, collect_figures, disagreeing
@@ -217,6 +220,7 @@ class Pipeline:
             # The model named the wrong one of several passages that hold the words it copied.
             sentences, _ = self._keep_relevant(unlisted_holders(quoted, passages, checked), passages, hits, asked, statistics, search_vector)
         withheld = echoed + withheld
+        sentences = self._with_denials(sentences, passages, hits)
         if passages:
             sentences += self._figures(disagreeing(collect_figures(asked, deeper, statistics)), sentences, passages)
         if quoted is not None and language == "en":
@@ -397,6 +401,32 @@ class Pipeline:
     def _closeness(self, question_vector: list[float], passages: list[str]) -> float:
         """The e5 similarity of the question to the closest of these passages (vectors stored at ingest)."""
         return float(np.max(self.sentence_vectors.of(passages) @ np.asarray(question_vector, dtype=np.float32)))
+
+    @staticmethod
+    def _with_denials(sentences: list[Sentence], passages: list[Passage], hits: list[Hit]) -> list[Sentence]:
+        """The sentences, each supported one followed by its article's denial of it (rag.denials),
+        quoted from a passage of its own when no shown passage holds it."""
+        chunks = {hit.chunk.id: hit.chunk for hit in hits}
+        by_number = {p.number: p for p in passages}
+        cited = {c.passage for s in sentences for c in s.citations}
+        result = []
+        for sentence in sentences:
+            result.append(sentence)
+            for citation in sentence.citations if sentence.verdict == SUPPORTED else []:
+                claim = by_number.get(citation.passage)
+                chunk = chunks.get(claim.chunk_id) if claim else None
+                span = denial_after(chunk, claim.start, claim.end) if chunk else None
+                if span is None:
+                    continue
+                denial = next((p for p in passages if p.article_id == claim.article_id and p.start == span[0]), None)
+                if denial is None:
+                    text = chunk.text[span[0] - chunk.start : span[1] - chunk.start]
+                    denial = Passage(len(passages) + 1, claim.article_id, claim.headline, text, span[0], span[1], chunk.id)
+                    passages.append(denial)
+                if denial.number not in cited:
+                    cited.add(denial.number)
+                    result.append(Sentence(denial.text, [Citation(denial.number, True, DENIAL_REASON)]))
+        return result
 
     def _figures(self, figures: list[Figure], sentences: list[Sentence], passages: list[Passage]) -> list[Sentence]:
         """A checked sentence for each article's figure that the answer does not give yet.

@@ -69,7 +69,7 @@ class Settings:
                                 "one checked English sentence), write (it writes its own sentences, which are then "
                                 "checked), or auto (quote with the embedded model, write with Ollama's larger ones)",
                                 choices=("auto", "quote", "write"))
-    context_tokens: int = setting(300, "budget for the passages in the prompt, in o200k tokens", at_least=1)
+    context_tokens: int = setting(300, "budget for the passages in the prompt, in o200k tokens (a fifth more for an English question)", at_least=1)
     max_question_chars: int = setting(1000, "the longest question accepted", at_least=1)
     # limits of the chat page (`rag serve`); README "Several people, one model" explains them
     max_upload_mib: int = setting(20, "the largest uploaded file, checked before it is sent "

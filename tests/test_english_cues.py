@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from rag.english_cues import EnglishCues, rank_by_cues
-from rag.passages import select_passages
+from rag.chunk import count_tokens
+from rag.passages import ENGLISH_ROOM, select_passages
 from rag.types import Chunk
 
 
@@ -44,3 +45,14 @@ def test_an_english_question_naming_someone_reads_the_sentences_that_name_them(s
     vector = seeded_pipeline.embedder.embed_queries([question])[0]
     passages = select_passages(question, vector, hits, seeded_pipeline.sentence_vectors, seeded_pipeline.settings.context_tokens)
     assert any("يونهاب" in passage.text for passage in passages)
+
+
+def test_an_english_question_gets_a_fifth_more_room_for_its_passages(seeded_pipeline):
+    budget = 150
+    used = {}
+    for question in ("كم عدد الجنود الذين أرسلتهم كوريا الشمالية إلى روسيا؟", "How many troops did North Korea send to Russia?"):
+        vector = seeded_pipeline.embedder.embed_queries([question])[0]
+        passages = select_passages(question, vector, seeded_pipeline.retrieve(question), seeded_pipeline.sentence_vectors, budget)
+        used[question[:3]] = sum(count_tokens(p.text) + 4 for p in passages)
+    assert used["كم "] <= budget
+    assert budget < used["How"] <= budget * ENGLISH_ROOM

@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import pytest
 
+from rag.denials import REASON as DENIAL_REASON
 from rag.prompt import ANSWER_WORDS_PATTERN, ENGLISH_SYSTEM, QUOTE_SYSTEM
 from rag.quote import QUOTED_REASON, holds_answer
 from rag.relevance import CASUALTIES_TOGETHER
@@ -72,6 +73,20 @@ def test_how_many_were_killed_is_declined_with_what_the_articles_count_instead(p
     assert answer.abstained and answer.sentences == []
     assert answer.text == "تذكر المقالات عدد القتلى والجرحى معاً، لكنها لا تذكر عدد القتلى وحدهم."
     assert [s.withheld for s in answer.withheld] == [CASUALTIES_TOGETHER]
+
+
+def test_a_claim_is_shown_with_the_denial_that_follows_it_in_its_article(pipeline, fake_ollama):
+    question = "هل استعادت روسيا السيطرة الكاملة على منطقة كورسك؟"
+    number = _number_of(pipeline, question, "استعادت بالكامل", fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": "أعلنت روسيا، السبت", "passages": [number]}))
+    answer = pipeline.ask(question)
+
+    texts = [s.text for s in answer.sentences]
+    claim = next(i for i, text in enumerate(texts) if "استعادت بالكامل" in text)
+    denial = answer.sentences[claim + 1]
+    assert denial.text == "ونفت السلطات الأوكرانية هذا الادعاء."
+    assert [(c.supported, c.reason) for c in denial.citations] == [(True, DENIAL_REASON)]
+    assert next(p for p in answer.passages if p.number == denial.citations[0].passage).text == denial.text
 
 
 LAUNCHERS = "كم وحدة من قاذفات الصواريخ المتعددة أرسلت كوريا الشمالية إلى روسيا؟"
