@@ -2,9 +2,9 @@
 
     question -> (a follow-up: earlier words for the search) -> analyse -> retrieve -> answerable? (else decline)
              -> select passages -> model (JSON) -> quoted passages (quote style) or checked
-             sentences (write style) -> keep what answers the question -> add the article's denial
-             of a shown claim -> add every source's figure -> (an English question, quote style:
-             one checked English sentence) -> Answer
+             sentences (write style) -> keep what answers the question -> add the article's next
+             sentence where it denies or continues a shown one -> add every source's figure
+             -> (an English question, quote style: one checked English sentence) -> Answer
 """
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ from rag.arabic import detect_language, extract_numbers, split_sentences
 from rag.backends import ChatModel, Embedder, Usage, make_chat_model, make_embedder
 from rag.citations import check_answer, check_english_answer, check_sentence, e5_similarity
 from rag.clean import neutralise
-from rag.denials import REASON as DENIAL_REASON
-from rag.denials import denial_after
 from rag.draft import parse_draft, parse_quote, render, restates_question
 from rag.errors import InputError, StoreError
 from rag.figures import FIGURE_REASON, Figure, collect_figures, disagreeing
+from rag.following import REASONS as FOLLOWING_REASONS
+from rag.following import following
 from rag.fragments import completed, is_fragment
 from rag.ingest import IngestReport, ingest
 from rag.instructions import without_instructions
@@ -220,7 +220,7 @@ class Pipeline:
             # The model named the wrong one of several passages that hold the words it copied.
             sentences, _ = self._keep_relevant(unlisted_holders(quoted, passages, checked), passages, hits, asked, statistics, search_vector)
         withheld = echoed + withheld
-        sentences = self._with_denials(sentences, passages, hits)
+        sentences = self._with_following(sentences, passages, hits, asked)
         if passages:
             sentences += self._figures(disagreeing(collect_figures(asked, deeper, statistics)), sentences, passages)
         if quoted is not None and language == "en":
@@ -403,9 +403,10 @@ class Pipeline:
         return float(np.max(self.sentence_vectors.of(passages) @ np.asarray(question_vector, dtype=np.float32)))
 
     @staticmethod
-    def _with_denials(sentences: list[Sentence], passages: list[Passage], hits: list[Hit]) -> list[Sentence]:
-        """The sentences, each supported one followed by its article's denial of it (rag.denials),
-        quoted from a passage of its own when no shown passage holds it."""
+    def _with_following(sentences: list[Sentence], passages: list[Passage], hits: list[Hit], asked: Question) -> list[Sentence]:
+        """The sentences, each supported one followed by the next sentence of its article when
+        that one denies it or continues it (rag.following), quoted from a passage of its own
+        when no shown passage holds it."""
         chunks = {hit.chunk.id: hit.chunk for hit in hits}
         by_number = {p.number: p for p in passages}
         cited = {c.passage for s in sentences for c in s.citations}
@@ -413,19 +414,20 @@ class Pipeline:
         for sentence in sentences:
             result.append(sentence)
             for citation in sentence.citations if sentence.verdict == SUPPORTED else []:
-                claim = by_number.get(citation.passage)
-                chunk = chunks.get(claim.chunk_id) if claim else None
-                span = denial_after(chunk, claim.start, claim.end) if chunk else None
-                if span is None:
+                shown = by_number.get(citation.passage)
+                chunk = chunks.get(shown.chunk_id) if shown else None
+                found = following(chunk, shown.start, shown.end, asked) if chunk else None
+                if found is None:
                     continue
-                denial = next((p for p in passages if p.article_id == claim.article_id and p.start == span[0]), None)
-                if denial is None:
-                    text = chunk.text[span[0] - chunk.start : span[1] - chunk.start]
-                    denial = Passage(len(passages) + 1, claim.article_id, claim.headline, text, span[0], span[1], chunk.id)
-                    passages.append(denial)
-                if denial.number not in cited:
-                    cited.add(denial.number)
-                    result.append(Sentence(denial.text, [Citation(denial.number, True, DENIAL_REASON)]))
+                kind, start, end = found
+                passage = next((p for p in passages if p.article_id == shown.article_id and p.start == start), None)
+                if passage is None:
+                    text = chunk.text[start - chunk.start : end - chunk.start]
+                    passage = Passage(len(passages) + 1, shown.article_id, shown.headline, text, start, end, chunk.id)
+                    passages.append(passage)
+                if passage.number not in cited:
+                    cited.add(passage.number)
+                    result.append(Sentence(passage.text, [Citation(passage.number, True, FOLLOWING_REASONS[kind])]))
         return result
 
     def _figures(self, figures: list[Figure], sentences: list[Sentence], passages: list[Passage]) -> list[Sentence]:

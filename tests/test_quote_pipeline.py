@@ -5,7 +5,8 @@ from dataclasses import replace
 
 import pytest
 
-from rag.denials import REASON as DENIAL_REASON
+from rag.following import CONTINUATION, DENIAL
+from rag.following import REASONS as FOLLOWING_REASONS
 from rag.prompt import ANSWER_WORDS_PATTERN, ENGLISH_SYSTEM, QUOTE_SYSTEM
 from rag.quote import QUOTED_REASON, holds_answer
 from rag.relevance import CASUALTIES_TOGETHER
@@ -85,8 +86,30 @@ def test_a_claim_is_shown_with_the_denial_that_follows_it_in_its_article(pipelin
     claim = next(i for i, text in enumerate(texts) if "استعادت بالكامل" in text)
     denial = answer.sentences[claim + 1]
     assert denial.text == "ونفت السلطات الأوكرانية هذا الادعاء."
-    assert [(c.supported, c.reason) for c in denial.citations] == [(True, DENIAL_REASON)]
+    assert [(c.supported, c.reason) for c in denial.citations] == [(True, FOLLOWING_REASONS[DENIAL])]
     assert next(p for p in answer.passages if p.number == denial.citations[0].passage).text == denial.text
+
+
+def test_an_explanation_is_shown_with_the_sentence_that_continues_it(pipeline, fake_ollama):
+    question = "بحسب مستشار الأمن القومي الكوري الجنوبي، ما الذي حصلت عليه بيونغ يانغ من موسكو مقابل جنودها؟"
+    number = _number_of(pipeline, question, "صواريخ مضادة للطائرات", fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": "صواريخ مضادة للطائرات ومعدات دفاع جوي أخرى", "passages": [number]}))
+    answer = pipeline.ask(question)
+
+    first, then = answer.sentences[:2]
+    assert "صواريخ مضادة للطائرات" in first.text
+    assert then.text.startswith("وأضاف مستشار الأمن القومي") and "بالأقمار الصناعية" in then.text
+    assert [(c.supported, c.reason) for c in then.citations] == [(True, FOLLOWING_REASONS[CONTINUATION])]
+
+
+def test_one_figure_asked_for_is_not_run_on_into_the_next_sentence(pipeline, fake_ollama):
+    question = "كم صاروخاً بريطانياً من طراز ستورم شادو استهدف مقر القيادة الكوري الشمالي؟"
+    number = _number_of(pipeline, question, "12 صاروخًا", fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": "12", "passages": [number]}))
+    answer = pipeline.ask(question)
+
+    assert any("12 صاروخًا" in s.text for s in answer.sentences)
+    assert not any(s.text.startswith("وأشارت شركة") for s in answer.sentences)  # it goes on in its article
 
 
 LAUNCHERS = "كم وحدة من قاذفات الصواريخ المتعددة أرسلت كوريا الشمالية إلى روسيا؟"
