@@ -420,11 +420,8 @@ class Pipeline:
                 if found is None:
                     continue
                 kind, start, end = found
-                passage = next((p for p in passages if p.article_id == shown.article_id and p.start == start), None)
-                if passage is None:
-                    text = chunk.text[start - chunk.start : end - chunk.start]
-                    passage = Passage(len(passages) + 1, shown.article_id, shown.headline, text, start, end, chunk.id)
-                    passages.append(passage)
+                text = chunk.text[start - chunk.start : end - chunk.start]
+                passage = _passage_holding(passages, shown.article_id, shown.headline, text, start, end, chunk.id)
                 if passage.number not in cited:
                     cited.add(passage.number)
                     result.append(Sentence(passage.text, [Citation(passage.number, True, FOLLOWING_REASONS[kind])]))
@@ -433,20 +430,13 @@ class Pipeline:
     def _figures(self, figures: list[Figure], sentences: list[Sentence], passages: list[Passage]) -> list[Sentence]:
         """A checked sentence for each article's figure that the answer does not give yet.
 
-        A figure's clause becomes a passage of its own when no shown passage holds it."""
+        A figure's clause becomes a passage of its own when no shown passage holds it (_passage_holding)."""
         stated = {value for s in sentences if s.verdict == SUPPORTED for value in extract_numbers(s.text)}
         added = []
         for figure in figures:
             if set(figure.values) <= stated:
                 continue
-            passage = next(
-                (p for p in passages if p.article_id == figure.article_id and p.start <= figure.start and figure.end <= p.end),
-                None,
-            )
-            if passage is None:
-                passage = Passage(len(passages) + 1, figure.article_id, figure.headline, figure.clause,
-                                  figure.start, figure.end, figure.chunk_id)
-                passages.append(passage)
+            passage = _passage_holding(passages, figure.article_id, figure.headline, figure.clause, figure.start, figure.end, figure.chunk_id)
             citations = [
                 replace(c, reason=f"{FIGURE_REASON}; {c.reason}")
                 for c in check_sentence(figure.clause, {passage.number: passage.text}, similarity=self.similarity)
@@ -522,6 +512,15 @@ class Pipeline:
             "chunks": sum(a.chunks for a in articles),
             "index": self.settings.chroma_url or str(self.settings.chroma_path),
         }
+
+
+def _passage_holding(passages: list[Passage], article_id: str, headline: str, text: str, start: int, end: int, chunk_id: str) -> Passage:
+    """The shown passage that holds article[start:end], else a new one of just that text, added to `passages`."""
+    holding = next((p for p in passages if p.article_id == article_id and p.start <= start and end <= p.end), None)
+    if holding is None:
+        holding = Passage(len(passages) + 1, article_id, headline, text, start, end, chunk_id)
+        passages.append(holding)
+    return holding
 
 
 def _decline(asked: Question, focus: Coverage | None, language: str, withheld: list[Sentence]) -> str:
