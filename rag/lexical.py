@@ -117,7 +117,7 @@ class StoredChunk:
     ingested_at: float
     # (start, end, embedding) of each sentence, offsets into chunk.text; empty when repaired
     # from Chroma, which does not keep them: those sentences are embedded when first needed
-    sentences: list[tuple[int, int, list[float]]] = field(default_factory=list)
+    sentences: list[tuple[int, int, np.ndarray]] = field(default_factory=list)
     number: int = 0  # the chunk's place in its article, counting from 0
     article_chunks: int = 1  # how many chunks the article was cut into
 

@@ -25,7 +25,7 @@ ENGLISH_ROOM = 1.2
 
 def select_passages(
     question: str,
-    question_vector: list[float],
+    question_vector: np.ndarray,
     hits: list[Hit],
     sentence_vectors: SentenceVectors,
     budget_tokens: int,
@@ -77,7 +77,7 @@ def select_passages(
     ]
 
 
-def _relevance(question: str, question_vector: list[float], sentences: list[str], sentence_vectors: SentenceVectors) -> list[float]:
+def _relevance(question: str, question_vector: np.ndarray, sentences: list[str], sentence_vectors: SentenceVectors) -> list[float]:
     """Cosine similarity of e5 embeddings, nudged by the share of the question's words the sentence
     holds: its content words, or, for an English question, what crosses scripts (rag.english_cues)."""
     dense = sentence_vectors.of(sentences) @ unit(np.asarray(question_vector, dtype=np.float32))

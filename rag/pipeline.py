@@ -374,7 +374,7 @@ class Pipeline:
         hits: list[Hit],
         asked: Question,
         statistics: LexicalStatistics,
-        question_vector: list[float],
+        question_vector: np.ndarray,
     ) -> tuple[list[Sentence], list[Sentence]]:
         """(sentences that answer the question, sentences withheld with the reason why).
 
@@ -398,7 +398,7 @@ class Pipeline:
                 kept.append(sentence)
         return kept, withheld
 
-    def _closeness(self, question_vector: list[float], passages: list[str]) -> float:
+    def _closeness(self, question_vector: np.ndarray, passages: list[str]) -> float:
         """The e5 similarity of the question to the closest of these passages (vectors stored at ingest)."""
         return float(np.max(self.sentence_vectors.of(passages) @ np.asarray(question_vector, dtype=np.float32)))
 
@@ -488,7 +488,7 @@ class Pipeline:
         standalone = self._standalone(question, history, clock)
         return standalone, standalone
 
-    def _vectors(self, searched: str, question: str) -> tuple[list[float], list[float]]:
+    def _vectors(self, searched: str, question: str) -> tuple[np.ndarray, np.ndarray]:
         """The query vectors of the search and of the question the passages are chosen for."""
         if searched == question:
             vector = self.embedder.embed_queries([question])[0]

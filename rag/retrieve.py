@@ -7,6 +7,8 @@ candidates that hold its names, numbers and months (rag.english_cues).
 """
 from __future__ import annotations
 
+import numpy as np
+
 from rag.answerability import LexicalStatistics
 from rag.arabic import analyze, detect_language
 from rag.backends import Embedder
@@ -36,13 +38,13 @@ class HybridRetriever:
     def lexical(self, question: str, depth: int) -> list[Chunk]:
         return self.store.lexical.search(analyze(question), depth)
 
-    def dense(self, question: str, depth: int, vector: list[float] | None = None) -> list[Chunk]:
+    def dense(self, question: str, depth: int, vector: np.ndarray | None = None) -> list[Chunk]:
         """The nearest chunks to the question's embedding (computed here unless given)."""
         if vector is None:
             vector = self.embedder.embed_queries([question])[0]
         return [chunk for chunk, _ in self.store.query(vector, depth)]
 
-    def retrieve(self, question: str, top_k: int, vector: list[float] | None = None) -> list[Hit]:
+    def retrieve(self, question: str, top_k: int, vector: np.ndarray | None = None) -> list[Hit]:
         self.store.sync()
         depth = max(CANDIDATES, top_k)
         dense = self.dense(question, depth, vector)

@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 
 import chromadb
 import httpx
+import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from llama_index.core.schema import TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery
@@ -61,10 +62,10 @@ class ArticleChunks:
     """One article's new chunks and their vectors, ready to replace whatever the index has of it."""
 
     chunks: list[Chunk]
-    embeddings: list[list[float]]
+    embeddings: list[np.ndarray]  # a row of the embedder's array per chunk
     article_hash: str
     source: str
-    sentences: list[list[tuple[int, int, list[float]]]] = field(default_factory=list)  # per chunk, see StoredChunk
+    sentences: list[list[tuple[int, int, np.ndarray]]] = field(default_factory=list)  # per chunk, see StoredChunk
 
     @property
     def article_id(self) -> str:
@@ -329,16 +330,16 @@ class ChunkStore:
             for i, chunk in enumerate(a.chunks)
         ]
         vectors = [v for a in articles for v in a.embeddings]
-        nodes = [_node(s, vector) for s, vector in zip(stored, vectors, strict=True) if s.chunk.id not in old_ids]
-        added = [n.node_id for n in nodes]
-        if nodes:
+        new = [(s, vector) for s, vector in zip(stored, vectors, strict=True) if s.chunk.id not in old_ids]
+        added = [s.chunk.id for s, _ in new]
+        if new:
             self._save_graph_often()
         revision = self._begin(added, [a.article_id for a in articles])
         rows = TermRows([s.chunk for s in stored])  # analysed while Chroma stores the vectors
         try:
             try:
-                for start in range(0, len(nodes), _PAGE):
-                    self.vectors.add(nodes[start : start + _PAGE])
+                for start in range(0, len(new), _PAGE):
+                    self._add(new[start : start + _PAGE])
             except Exception as exc:
                 self._delete_ids(added)
                 self.lexical.write([], [], revision)
@@ -349,6 +350,18 @@ class ChunkStore:
             self.lexical.write(stored, stale, revision, rows)
         finally:
             rows.result()  # read the worker's answer even when the write is given up, or it stays busy
+
+    def _add(self, chunks: list[tuple[StoredChunk, np.ndarray]]) -> None:
+        """Add chunks to Chroma as llama-index's ChromaVectorStore.add writes nodes (the same ids,
+        metadata and empty documents, so its `query` reads them back), with the vectors handed to
+        Chroma as one array: through `add`, each node's vector would be a list that llama-index
+        serialises along with the node only to drop it, and that Chroma turns back into an array."""
+        self.collection.add(
+            ids=[stored.chunk.id for stored, _ in chunks],
+            embeddings=np.stack([vector for _, vector in chunks]),
+            metadatas=[node_to_metadata_dict(_node(stored), remove_text=True, flat_metadata=True) for stored, _ in chunks],
+            documents=[""] * len(chunks),
+        )
 
     @_needs_server
     def delete_article(self, article_id: str) -> None:
@@ -378,10 +391,11 @@ class ChunkStore:
         return self.lexical.sentence_vectors(chunk_ids)
 
     @_needs_server
-    def query(self, embedding: list[float], top_k: int) -> list[tuple[Chunk, float]]:
+    def query(self, embedding: np.ndarray, top_k: int) -> list[tuple[Chunk, float]]:
         if top_k < 1 or self.count() == 0:
             return []
-        result = self.vectors.query(VectorStoreQuery(query_embedding=embedding, similarity_top_k=top_k))
+        query = VectorStoreQuery(query_embedding=np.asarray(embedding).tolist(), similarity_top_k=top_k)
+        result = self.vectors.query(query)
         return [
             (_chunk_from(node.node_id, node.metadata), similarity)
             for node, similarity in zip(result.nodes, result.similarities)
@@ -404,20 +418,19 @@ def _move_texts_out_of_documents(collection) -> None:
         metadatas = []
         for chunk_id, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
             stored = _stored_from(chunk_id, {**meta, TEXT_KEY: meta.get(TEXT_KEY) or text})
-            written = node_to_metadata_dict(_node(stored, []), remove_text=True, flat_metadata=True)
+            written = node_to_metadata_dict(_node(stored), remove_text=True, flat_metadata=True)
             metadatas.append({key: written[key] for key in (TEXT_KEY, "_node_content")})  # the rest is unchanged
         collection.update(ids=page["ids"], metadatas=metadatas)
     kept = {k: v for k, v in (collection.metadata or {}).items() if not k.startswith("hnsw:")}
     collection.modify(metadata={**kept, "layout": INDEX_LAYOUT})
 
 
-def _node(stored: StoredChunk, embedding: list[float]) -> TextNode:
-    """The chunk as llama-index writes it to Chroma: its text in the metadata (see INDEX_LAYOUT), no document."""
+def _node(stored: StoredChunk) -> TextNode:
+    """The chunk as a llama-index node in Chroma: its text in the metadata (see INDEX_LAYOUT), no document."""
     chunk = stored.chunk
     return TextNode(
         id_=chunk.id,
         text="",
-        embedding=embedding,
         metadata={
             TEXT_KEY: chunk.text,
             "article_id": chunk.article_id,

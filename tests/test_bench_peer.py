@@ -6,6 +6,8 @@ import hashlib
 import math
 import re
 
+import numpy as np
+
 from rag.bench.peer import (
     ChatModelLLM,
     EmbedderEmbedding,
@@ -51,10 +53,10 @@ class HashingEmbedder:
     dimension = 256
 
     def embed_passages(self, texts):
-        return [self._vector(f"passage {text}") for text in texts]
+        return np.array([self._vector(f"passage {text}") for text in texts])
 
     def embed_queries(self, texts):
-        return [self._vector(f"query {text}") for text in texts]
+        return np.array([self._vector(f"query {text}") for text in texts])
 
     def _vector(self, text):
         vector = [0.0] * self.dimension
@@ -83,12 +85,12 @@ def test_the_llm_adapter_streams_what_the_chat_model_yields_and_reports_its_usag
 def test_the_embedding_adapter_returns_query_vectors_for_queries_and_passage_vectors_for_texts():
     embedder = HashingEmbedder()
     embedding = EmbedderEmbedding(embedder)
-    (query,), (passage,) = embedder.embed_queries(["كورسك"]), embedder.embed_passages(["كورسك"])
+    (query,), (passage,) = embedder.embed_queries(["كورسك"]).tolist(), embedder.embed_passages(["كورسك"]).tolist()
 
     assert query != passage
     assert embedding.get_query_embedding("كورسك") == query
     assert embedding.get_text_embedding("كورسك") == passage
-    assert embedding.get_text_embedding_batch(["كورسك", "موسكو"]) == embedder.embed_passages(["كورسك", "موسكو"])
+    assert embedding.get_text_embedding_batch(["كورسك", "موسكو"]) == embedder.embed_passages(["كورسك", "موسكو"]).tolist()
     assert asyncio.run(embedding.aget_query_embedding("كورسك")) == query
     assert asyncio.run(embedding.aget_text_embedding("كورسك")) == passage
 

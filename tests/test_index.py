@@ -4,17 +4,17 @@ import socket
 import subprocess
 import time
 
+import json
 import logging
 
 import numpy as np
 import pytest
 from llama_index.core.schema import TextNode
 from llama_index.core.vector_stores.utils import node_to_metadata_dict
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.errors import BackendError, StoreError
 from rag.integrity import check_index
-from rag.store import SAVE_GRAPH_EVERY, TEXT_KEY
+from rag.store import SAVE_GRAPH_EVERY, TEXT_KEY, ChunkStore
 
 from conftest import ROOT, SEEDS, make_pipeline
 
@@ -82,13 +82,13 @@ def test_an_article_lands_whole_or_not_at_all(tmp_path, seeds_copy, monkeypatch)
 
     changed = seeds_copy / "003_0b40211500770580.txt"
     changed.write_text(changed.read_text(encoding="utf-8").replace("14,000", "15,000"), encoding="utf-8")
-    real_add = ChromaVectorStore.add
+    real_add = ChunkStore._add
 
-    def add_then_fail(self, nodes, **kwargs):
-        real_add(self, nodes[:2])  # part of the article reaches Chroma, then the write fails
+    def add_then_fail(self, chunks):
+        real_add(self, chunks[:2])  # part of the article reaches Chroma, then the write fails
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ChromaVectorStore, "add", add_then_fail)
+    monkeypatch.setattr(ChunkStore, "_add", add_then_fail)
     report = pipeline.ingest([seeds_copy], progress=False)
     assert [p.split("/")[-1] for p, _ in report.failed] == ["003_0b40211500770580.txt"]
     assert "index is unchanged" in report.failed[0][1]
@@ -146,6 +146,40 @@ def test_chroma_keeps_each_chunks_text_in_its_metadata_not_as_a_document(seeded_
     [vector] = seeded_pipeline.embedder.embed_queries(["كم عدد الجنود الكوريين الشماليين في روسيا؟"])
     found = seeded_pipeline.store.query(vector, 5)
     assert len(found) == 5 and all(chunk == by_id[chunk.id] for chunk, _ in found)
+
+
+def test_chunks_are_written_as_llama_index_writes_nodes(seeded_pipeline):
+    """The store hands Chroma one array of vectors instead of going through ChromaVectorStore.add,
+    and must leave what that `add` would have: the same ids, vectors, metadata and documents."""
+    from llama_index.core.schema import TextNode as Node
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    ours = seeded_pipeline.store.collection.get(limit=3, include=["documents", "metadatas", "embeddings"])
+    client = seeded_pipeline.store.client
+    theirs = client.create_collection("written-by-llama-index", embedding_function=None)
+    try:
+        ChromaVectorStore(chroma_collection=theirs).add([
+            # the node's metadata as we wrote it (Chroma's own copy can come back with a float's last digit changed)
+            Node(id_=chunk_id, text="", embedding=vector.tolist(), metadata=json.loads(meta["_node_content"])["metadata"])
+            for chunk_id, vector, meta in zip(ours["ids"], ours["embeddings"], ours["metadatas"])
+        ])
+        written = theirs.get(ids=ours["ids"], include=["documents", "metadatas", "embeddings"])
+    finally:
+        client.delete_collection("written-by-llama-index")
+    assert _by_id(written) == _by_id(ours)
+
+
+def _by_id(got: dict) -> dict:
+    """A Chroma `get` result by chunk id (Chroma returns ids in its own order)."""
+    return {
+        chunk_id: (document, _parsed(meta), vector.tolist())
+        for chunk_id, document, meta, vector in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
+    }
+
+
+def _parsed(meta: dict) -> dict:
+    """Chroma metadata with llama-index's JSON copy of the node read (its keys come in any order)."""
+    return {**meta, "_node_content": json.loads(meta["_node_content"])}
 
 
 def _as_layout_3(collection) -> None:

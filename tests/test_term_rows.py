@@ -96,8 +96,6 @@ def test_the_worker_does_not_outlive_a_caller_that_is_killed():
 
 
 def test_a_write_chroma_refuses_still_reads_the_workers_answer_so_the_next_write_can_use_it(tmp_path, monkeypatch):
-    from llama_index.vector_stores.chroma import ChromaVectorStore
-
     from rag.bench.scale import StandInEmbedder
     from rag.errors import StoreError
     from rag.settings import load_settings
@@ -109,10 +107,10 @@ def test_a_write_chroma_refuses_still_reads_the_workers_answer_so_the_next_write
     chunks = _chunks(WORKER_FROM)
     article = ArticleChunks(chunks, embedder.embed_passages([c.text for c in chunks]), "hash", "src")
 
-    def refuse(self, nodes, **kwargs):
+    def refuse(self, chunks):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ChromaVectorStore, "add", refuse)
+    monkeypatch.setattr(ChunkStore, "_add", refuse)
     with pytest.raises(StoreError, match="disk full"):
         store.replace_articles([article])
     assert not term_rows_module._WORKER._busy.locked()

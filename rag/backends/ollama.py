@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import httpx
+import numpy as np
 import ollama
 import pydantic
 from tqdm import tqdm
@@ -217,7 +218,7 @@ class OllamaEmbedder(_OllamaBackend, Embedder):
             self._dimension = len(self._embed_batch([DIMENSION_PROBE], is_query=False)[0])
         return self._dimension
 
-    def _embed_batch(self, texts: list[str], *, is_query: bool) -> list[list[float]]:
+    def _embed_batch(self, texts: list[str], *, is_query: bool) -> np.ndarray:
         self.ensure_model(self.model)
         with self._translate_errors():
             response = self.client.embed(model=self.model, input=texts)
@@ -226,7 +227,7 @@ class OllamaEmbedder(_OllamaBackend, Embedder):
                 f"Ollama at {self.host} returned {len(response.embeddings)} embeddings for {len(texts)} texts. "
                 f"Check that {self.model!r} is an embedding model."
             )
-        return [unit(v).tolist() for v in response.embeddings]
+        return np.stack([unit(np.asarray(v, dtype=np.float32)) for v in response.embeddings])
 
 
 def _per_second(tokens: int | None, nanoseconds: int | None) -> float | None:

@@ -107,13 +107,13 @@ class EmbedderEmbedding(BaseEmbedding):
         self._embedder = embedder
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self._embedder.embed_queries([query])[0]
+        return self._embedder.embed_queries([query])[0].tolist()
 
     def _get_text_embedding(self, text: str) -> list[float]:
-        return self._embedder.embed_passages([text])[0]
+        return self._embedder.embed_passages([text])[0].tolist()
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._embedder.embed_passages(texts)
+        return self._embedder.embed_passages(texts).tolist()
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)

@@ -44,16 +44,15 @@ class StandInEmbedder:
     name = "stand-in/hash-seeded-random-384 (not a model)"
     dimension = 384
 
-    def embed_passages(self, texts: list[str]) -> list[list[float]]:
-        return [self._vector(text) for text in texts]
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self._vector(text) for text in texts])
 
-    def embed_queries(self, texts: list[str]) -> list[list[float]]:
-        return [self._vector(text) for text in texts]
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self._vector(text) for text in texts])
 
-    def _vector(self, text: str) -> list[float]:
+    def _vector(self, text: str) -> np.ndarray:
         seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
-        vector = np.random.default_rng(seed).standard_normal(self.dimension)
-        return unit(vector).tolist()
+        return unit(np.random.default_rng(seed).standard_normal(self.dimension, dtype=np.float32))
 
 
 class SyntheticNews:
