@@ -22,7 +22,7 @@ import numpy as np
 from rag.arabic import content_terms, detect_language, extract_numbers, normalize, numbers_match, plain_number, split_sentences
 from rag.draft import CITATION_MARKER, restates_question
 from rag.instructions import is_instruction
-from rag.names import unmatched_names
+from rag.names import names_spelled_from, unmatched_names
 from rag.prompt import quotes_prompt
 from rag.relevance import MONTHS, months_named, weekdays_named
 from rag.sentence_vectors import SentenceVectors, unit
@@ -129,10 +129,12 @@ def check_answer(
     return checked
 
 
-def check_english_answer(sentence: str, answer_words: str, passage: str, question: str) -> tuple[bool, str]:
+def check_english_answer(sentence: str, answer_words: str, passage: str, question: str, *, name_asked: bool = False) -> tuple[bool, str]:
     """(supported, reason) for an English sentence made from a question and the answer words copied
     from an Arabic passage: it must be English, say more than the question, give the answer's numbers,
-    and every number, name, month and weekday in it must be the passage's (or the question's own)."""
+    and every number, name, month and weekday in it must be the passage's (or the question's own).
+    When the question asks for a name (`name_asked`: a person, an organisation, a place), the sentence
+    must give one the copied words write: a sentence naming nothing of them answers something else."""
     if detect_language(sentence) != "en":
         return False, "not written in English"
     known = extract_numbers(passage) + extract_numbers(question)
@@ -146,6 +148,8 @@ def check_english_answer(sentence: str, answer_words: str, passage: str, questio
     names = unmatched_names(sentence, passage, known=question)
     if names:
         return False, f"name not in passage: {', '.join(names)}"
+    if name_asked and not names_spelled_from(sentence, answer_words, known=question):
+        return False, "names nothing the copied words write"
     months = months_named(sentence) - months_named(passage) - months_named(question)
     days = weekdays_named(sentence) - weekdays_named(passage) - weekdays_named(question)
     if months or days:

@@ -108,6 +108,16 @@ def name_words(text: str, known: str = "") -> list[str]:
     ]
 
 
+def names_spelled_from(sentence: str, arabic_words: str, known: str = "") -> list[str]:
+    """The names of an English sentence (other than those `known` uses) that spell a word of
+    `arabic_words`, judged by a skeleton of two letters or more: "Reis" or "Yury" (skeletons "rs"
+    and "r") do not spell «اليري» ("lr"), whatever other Arabic words they happen to fit."""
+    return [
+        word for word in name_words(sentence, known)
+        if len(latin_skeleton(word)) >= _MIN_CHECKED and writes_name(word, arabic_words)
+    ]
+
+
 def writes_name(name: str, arabic_text: str) -> bool:
     """True when `arabic_text` writes the name: each of its parts ("Shin Won-sik"), or transliterated."""
     parts = [part for part in re.split(r"[-'’]", name) if part]

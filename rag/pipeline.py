@@ -46,7 +46,7 @@ from rag.prompt import (
     quote_schema,
     rewrite_messages,
 )
-from rag.question import COUNT, DATE, PLACE, Question, analyse, with_context
+from rag.question import COUNT, DATE, PERSON, PLACE, Question, analyse, with_context
 from rag.quote import FIGURE_IN_ENGLISH, english_figure, holds_answer, introduces, quoted_sentences, unlisted_holders, whole_date
 from rag.relevance import CASUALTIES_TOGETHER, MIN_QUESTION_SIMILARITY, irrelevance, wrong_language
 from rag.retrieve import HybridRetriever, ranked_articles
@@ -312,7 +312,8 @@ class Pipeline:
             english, supported, reason = f"{FIGURE_IN_ENGLISH} {figure}.", True, "a figure or date of the passage, in English by code"
         else:
             english = self._english_sentence(asked.text, answer_words, clock)
-            supported, reason = check_english_answer(english, answer_words, evidence.text, asked.text)
+            supported, reason = check_english_answer(english, answer_words, evidence.text, asked.text,
+                                                     name_asked=asked.asks in (PERSON, PLACE))
         citation = Citation(number, supported, f"{reason}; copied «{answer_words}»")
         if not supported:
             return [], [Sentence(english, [citation], withheld=f"{reason}; copied «{answer_words}»")]

@@ -94,6 +94,27 @@ def test_an_english_sentence_around_a_bare_figure_may_not_add_what_the_passage_n
     assert check_english_answer("12 Storm Shadow missiles struck the command post.", "12", passage, count_question)[0]
 
 
+def test_an_english_answer_to_a_name_question_must_name_what_the_copied_words_write():
+    from rag.citations import check_english_answer
+
+    passage = "وكانت صحيفة وول ستريت جورنال نقلاً عن مسؤولين غربيين قد ذكرت أن ضابطاً كبيراً قتل في كورسك."
+    question = "Which newspaper, citing Western officials, reported that a senior officer was killed in Kursk?"
+    copied = "الصحيفة وول ستريت جورنال نقلاً"
+    assert check_english_answer("The ``json`", copied, passage, question, name_asked=True) == (False, "names nothing the copied words write")
+    assert check_english_answer("The Wall Street Journal reported it.", copied, passage, question, name_asked=True)[0]
+
+    general = "وقال رئيس الأركان فاليري جيراسيموف في تقرير لبوتين إن الجنود الكوريين أظهروا شجاعة."
+    asked = "Which Russian general praised the North Korean troops in a report to Putin?"
+    # "Reis" fits «رئيس» in the passage, "Yury" is too short to judge: neither writes the copied «اليري»
+    assert not check_english_answer("General Yury Reis praised the troops.", "اليري", general, asked, name_asked=True)[0]
+    assert check_english_answer("General Valery Gerasimov praised them.", "فاليري جيراسيموف", general, asked, name_asked=True)[0]
+    monument = "وأعلن كيم أن نصباً تذكارياً للجنود سيقام في بيونج يانغ."
+    where = "Where will the monument to the fallen soldiers be built?"
+    assert check_english_answer("It will be built in Byungang-Yang.", "بيونج يانغ", monument, where, name_asked=True)[0]
+    # a question that asks for no name is not held to it
+    assert check_english_answer("The troops showed courage.", "شجاعة", general, "What did the report say of the troops?")[0]
+
+
 def test_a_name_copied_in_another_spelling_is_still_found():
     assert holds_answer("وأعلن كيم أن نصباً تذكارياً سيقام في بيونغ يانغ.", "بيونج يانج")
     assert not holds_answer("وأعلن كيم أن نصباً تذكارياً سيقام في بيونغ يانغ.", "موسكو")
