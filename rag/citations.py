@@ -263,7 +263,7 @@ def e5_similarity(embedder: Embedder, passage_sentences: SentenceVectors) -> Sim
 
     @lru_cache(maxsize=4096)
     def sentence_vector(sentence: str) -> np.ndarray:
-        return unit(np.asarray(embedder.embed_queries([sentence])[0], dtype=np.float32))
+        return unit(embedder.embed_queries([sentence])[0])
 
     def similarity(sentence: str, passage: str) -> float:
         pieces = [passage[start:end] for start, end in split_sentences(passage)] or [passage]

@@ -80,7 +80,7 @@ def select_passages(
 def _relevance(question: str, question_vector: np.ndarray, sentences: list[str], sentence_vectors: SentenceVectors) -> list[float]:
     """Cosine similarity of e5 embeddings, nudged by the share of the question's words the sentence
     holds: its content words, or, for an English question, what crosses scripts (rag.english_cues)."""
-    dense = sentence_vectors.of(sentences) @ unit(np.asarray(question_vector, dtype=np.float32))
+    dense = sentence_vectors.of(sentences) @ unit(question_vector)
     if detect_language(question) == "en":
         cues = EnglishCues.of(question)
         lexical = [cues.share(text) for text in sentences]

@@ -401,7 +401,7 @@ class Pipeline:
 
     def _closeness(self, question_vector: np.ndarray, passages: list[str]) -> float:
         """The e5 similarity of the question to the closest of these passages (vectors stored at ingest)."""
-        return float(np.max(self.sentence_vectors.of(passages) @ np.asarray(question_vector, dtype=np.float32)))
+        return float(np.max(self.sentence_vectors.of(passages) @ question_vector))
 
     @staticmethod
     def _with_following(sentences: list[Sentence], passages: list[Passage], hits: list[Hit], asked: Question) -> list[Sentence]:

@@ -40,7 +40,7 @@ class SentenceVectors:
         missing = list(dict.fromkeys(s for s in sentences if s not in self._known))
         if missing:
             for text, vector in zip(missing, self.embedder.embed_passages(missing), strict=True):
-                self._remember(text, np.asarray(vector, dtype=np.float32))
+                self._remember(text, vector)
         for text in sentences:
             self._known.move_to_end(text)
         return np.stack([self._known[text] for text in sentences])
