@@ -12,7 +12,7 @@ from rag.answerability import LexicalStatistics, contains_term, coverage
 from rag.arabic import split_clauses, split_sentences, term_keys
 from rag.casualties import counted_together
 from rag.question import COUNT, Question
-from rag.relevance import names_counted, new_numbers
+from rag.relevance import is_year, names_counted, new_numbers
 from rag.types import Hit
 
 # A figure's sentence must hold the question's known focus terms by at least this share of their weight.
@@ -54,7 +54,7 @@ def collect_figures(question: Question, hits: list[Hit], statistics: LexicalStat
                 names_it = names_counted(text[c_start:c_end], question.counted) if question.counted else contains_any(keys, found.found)
                 if not names_it:
                     continue
-                values = tuple(v for v in new_numbers(text[c_start:c_end], question) if not _is_year(v))
+                values = tuple(v for v in new_numbers(text[c_start:c_end], question) if not is_year(v))
                 if not values or question.casualties and counted_together(question.casualties, [text[c_start:c_end]]):
                     continue  # no figure, or one of the killed and wounded together for the killed alone
                 figure = Figure(
@@ -72,10 +72,6 @@ def disagreeing(figures: list[Figure]) -> list[Figure]:
     if len({f.values for f in figures}) > 1 and len({f.article_id for f in figures}) > 1:
         return figures
     return []
-
-
-def _is_year(value: float) -> bool:
-    return value.is_integer() and 1900 <= value <= 2100
 
 
 def contains_any(keys: set[str], terms: list[str]) -> bool:

@@ -2,7 +2,8 @@
 
     question -> (a follow-up: earlier words for the search) -> analyse -> retrieve -> answerable? (else decline)
              -> select passages -> model (JSON) -> quoted passages (quote style) or checked
-             sentences (write style) -> keep what answers the question -> add the article's next
+             sentences (write style) -> keep what answers the question (a count or date: the
+             passage code finds closest to the question, when closer than the model's) -> add the article's next
              sentence where it denies or continues a shown one -> add every source's figure
              -> (an English question, quote style: one checked English sentence) -> Answer
 """
@@ -47,8 +48,20 @@ from rag.prompt import (
     rewrite_messages,
 )
 from rag.question import COUNT, DATE, PERSON, PLACE, Question, analyse, with_context
-from rag.quote import FIGURE_IN_ENGLISH, english_figure, holds_answer, introduces, quoted_sentences, unlisted_holders, whole_date
-from rag.relevance import CASUALTIES_TOGETHER, MIN_QUESTION_SIMILARITY, irrelevance, wrong_language
+from rag.quote import (
+    FIGURE_IN_ENGLISH,
+    closer_than_picked,
+    closest_typed,
+    english_figure,
+    holds_answer,
+    introduces,
+    picks_by_code,
+    quoted_sentences,
+    stating,
+    unlisted_holders,
+    whole_date,
+)
+from rag.relevance import CASUALTIES_TOGETHER, MIN_QUESTION_SIMILARITY, asked_figures, irrelevance, wrong_language
 from rag.retrieve import HybridRetriever, ranked_articles
 from rag.sentence_vectors import SentenceVectors
 from rag.settings import Settings
@@ -201,14 +214,15 @@ class Pipeline:
         if passages:
             yield AnswerUpdate("", passages=list(passages))  # a copy: figures may add passages later
 
-        quoted, echoed, restated = None, [], False
+        quoted, echoed, restated, picked = None, [], False, []
         if self.answer_style == "quote":
             raw = yield from self._quote(answered, passages, language, clock)
             quoted = parse_quote(raw)
             checked = quoted_sentences(quoted, passages)
             restated = restates_question(quoted.answer, answered)  # it copied nothing the question did not say
+            picked = [] if restated else [s.text for s in checked]  # where the model found its answer
             if restated:
-                checked, echoed = self._about_the_name(checked, quoted.answer, asked, language)
+                checked, echoed = self._about_the_name(checked, quoted.answer, asked, language, passages)
         else:
             raw = yield from self._draft(answered, passages, language, clock)
             draft = parse_draft(raw)
@@ -219,6 +233,8 @@ class Pipeline:
         if quoted is not None and checked and not sentences and not restated:
             # The model named the wrong one of several passages that hold the words it copied.
             sentences, _ = self._keep_relevant(unlisted_holders(quoted, passages, checked), passages, hits, asked, statistics, search_vector)
+        if quoted is not None and picks_by_code(asked):
+            sentences = self._closest_figure(sentences, picked, passages, hits, asked, statistics, search_vector)
         withheld = echoed + withheld
         sentences = self._with_following(sentences, passages, hits, asked)
         if passages:
@@ -329,11 +345,20 @@ class Pipeline:
         clock.add_call()
         return parse_english(raw)
 
-    def _about_the_name(self, sentences: list[Sentence], name: str, asked: Question, language: str) -> tuple[list[Sentence], list[Sentence]]:
-        """(shown, withheld) when the copied words only repeat the question. For "who is X?" in Arabic,
-        the quoted sentences that open on X answer it; everything else is withheld."""
-        shown = [s for s in sentences if introduces(s.text, name)] if asked.identity and language == "ar" else []
-        withheld = [s for s in sentences if s not in shown]
+    def _about_the_name(
+        self, sentences: list[Sentence], name: str, asked: Question, language: str, passages: list[Passage]
+    ) -> tuple[list[Sentence], list[Sentence]]:
+        """(shown, withheld) when the copied words only repeat the question. In Arabic, "who is X?"
+        is answered by the quoted sentences that open on X, and a question about a figure it gives
+        («to which source do the articles attribute the 14,000 estimate?») by the shown passages that
+        state that figure; everything else is withheld."""
+        shown: list[Sentence] = []
+        if language == "ar" and asked.identity:
+            shown = [s for s in sentences if introduces(s.text, name)]
+        elif language == "ar":
+            shown = stating(asked_figures(asked), passages)
+        cited = {c.passage for s in shown for c in s.citations}
+        withheld = [s for s in sentences if not cited & {c.passage for c in s.citations}]
         return shown, self._withhold(withheld, f"the copied words «{name}» only repeat the question")
 
     @staticmethod
@@ -398,6 +423,23 @@ class Pipeline:
             else:
                 kept.append(sentence)
         return kept, withheld
+
+    def _closest_figure(
+        self,
+        sentences: list[Sentence],
+        picked: list[str],
+        passages: list[Passage],
+        hits: list[Hit],
+        asked: Question,
+        statistics: LexicalStatistics,
+        question_vector: np.ndarray,
+    ) -> list[Sentence]:
+        """A count or date question's answer: what is kept of the model's pick (`sentences`), unless
+        code finds a shown passage that gives a figure or date, passes the relevance test and holds
+        more of the question's words than every passage the model picked (rag.quote.closer_than_picked)."""
+        candidates, _ = self._keep_relevant(closest_typed(asked, passages, statistics), passages, hits, asked, statistics, question_vector)
+        closer = closer_than_picked(asked, candidates, picked, statistics)
+        return [closer] if closer else sentences
 
     def _closeness(self, question_vector: np.ndarray, passages: list[str]) -> float:
         """The e5 similarity of the question to the closest of these passages (vectors stored at ingest)."""

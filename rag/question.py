@@ -21,12 +21,17 @@ _ANSWER_TYPES: list[tuple[str, re.Pattern]] = [
         r"|\bhow (?:many|much)\b|\bwhat (?:is |was )?(?:the )?(?:number|calibre|caliber|size|amount|figure|total|percentage)\b"
     )),
     (DATE, re.compile(
-        r"^\s*(?:و|ف)?متي\b|\b(?:في|فى) (?:اي|أي) (?:يوم|تاريخ|شهر|عام|سنه|وقت)\b|\bما (?:هو )?تاريخ\b|\bمتي\b"
-        r"|^\s*when\b|\b(?:what|which) (?:date|day|month|year)\b|\bon what (?:date|day)\b"
+        r"^\s*(?:و|ف)?متي\b|\b(?:في|فى) (?:اي|أي) (?:يوم|تاريخ|شهر|عام|سنه|وقت|فصل|موسم)\b|\bما (?:هو )?تاريخ\b|\bمتي\b"
+        r"|^\s*when\b|\b(?:what|which) (?:date|day|month|year|season)\b|\bon what (?:date|day)\b"
     )),
-    (PLACE, re.compile(r"\bما اسم (?:ال)?(?:مدينه|قريه|منطقه|بلد|دوله|مكان|اقليم|مقاطعه)\b")),
+    # "ما اسم المدينة", and "ما المدينة التي ..." (a place named by a clause; "ما المنطقة؟" alone is OTHER)
+    (PLACE, re.compile(
+        r"\bما اسم (?:ال)?(?:مدينه|قريه|منطقه|بلد|دوله|مكان|اقليم|مقاطعه)\b"
+        r"|^\s*(?:و|ف)?ما (?:هي )?ال(?:مدينه|قريه|منطقه|بلد|دوله|اقليم|مقاطعه)\b.* (?:التي|الذي)\b"
+    )),
     (PERSON, re.compile(
         r"^\s*(?:و|ف)?من (?:هو|هي|هم|الذي|التي|الذين)?\b|^\s*من\b|\bما اسم\b|\bمن الذي\b"
+        r"|^\s*(?:و|ف)?ما (?:هي )?ال(?:جهه|وكاله|صحيفه|مصرف|منظمه|هييه)\b.* (?:التي|الذي)\b"
         r"|^\s*(?:مع |من |الي |عن )?اي (?:مسوول|صحيفه|وكاله|مصرف|بنك|جهه|قايد|جنرال|زعيم|رييس|وزير|متحدث)"
         r"|^\s*who(?:m|se)?\b|\bwhich (?:[a-z-]+ ){0,2}(?:general|official|leader|minister|president|person|commander|officer|newspaper|agency|bank|organi[sz]ation|country|army)\b"
         r"|\bwhat (?:is )?the name\b"

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import re
 
+from rag.answerability import LexicalStatistics, coverage
 from rag.arabic import STOPWORDS, content_terms, detect_language, extract_numbers, normalize, numbers_match, tokenize
 from rag.citations import UNITS
 from rag.draft import QuoteDraft
 from rag.names import arabic_skeleton, unmatched_names
-from rag.relevance import DAYS, MONTHS, is_date_word, months_named
+from rag.question import COUNT, DATE, Question
+from rag.relevance import DAYS, MAX_PASSAGE_MISSING_SHARE, MONTHS, gives_answer_type, is_date_word, months_named
 from rag.types import Citation, Passage, Sentence
 
 MAX_QUOTED = 3
 QUOTED_REASON = "the passage's own words"
+STATING_REASON = "the passage's own words: it states the figure the question asks about"
+CLOSEST_REASON = "the passage's own words: of the shown passages that give a figure or date, the one holding most of the question's words"
 FIGURE_IN_ENGLISH = "The cited article gives"  # opens the English answer that is a bare figure or date
 
 
@@ -65,6 +69,46 @@ def unlisted_holders(draft: QuoteDraft, passages: list[Passage], tried: list[Sen
     done = {c.passage for s in tried for c in s.citations}
     holding = [p for p in passages if p.number not in done and draft.answer and holds_answer(p.text, draft.answer)]
     return [Sentence(p.text, [Citation(p.number, True, QUOTED_REASON)]) for p in holding[:MAX_QUOTED]]
+
+
+def stating(figures: list[float], passages: list[Passage]) -> list[Sentence]:
+    """The shown passages that state one of these figures, in passage order, each citing itself."""
+    holding = [p for p in passages if any(numbers_match(f, n) for f in figures for n in extract_numbers(p.text))]
+    return [Sentence(p.text, [Citation(p.number, True, STATING_REASON)]) for p in holding[:MAX_QUOTED]]
+
+
+def picks_by_code(question: Question) -> bool:
+    """True for the questions whose answer code can tell from a passage: an Arabic date question,
+    and an Arabic count question that names what it counts or asks a sum of money ("how far is
+    Mecca from Medina?" names nothing, and any number of a passage about Mecca would do)."""
+    return question.language == "ar" and (question.asks == DATE or question.asks == COUNT and bool(question.counted or question.money))
+
+
+def closest_typed(question: Question, passages: list[Passage], statistics: LexicalStatistics) -> list[Sentence]:
+    """The shown passages that give the kind of answer asked for (a count's new number, a date) and
+    hold at least part of the question's focus, the one holding most of it (by IDF weight) first,
+    each citing itself; ties keep the passages' order."""
+    scored = [(focus_missing(question, p.text, statistics), p) for p in passages if gives_answer_type(p.text, question)]
+    kept = sorted((pair for pair in scored if pair[0] < MAX_PASSAGE_MISSING_SHARE), key=lambda pair: pair[0])
+    return [Sentence(p.text, [Citation(p.number, True, CLOSEST_REASON)]) for _, p in kept]
+
+
+def closer_than_picked(question: Question, candidates: list[Sentence], picked: list[str], statistics: LexicalStatistics) -> Sentence | None:
+    """The first candidate when it holds more of the question's focus than every passage the model
+    picked (none picked: than nothing), else None. The small model copies a figure from the wrong
+    passage («14,000», the Ukrainian estimate, for "how many did Washington and Seoul confirm?") or
+    none at all («القسم 4» for "in which season?"). Ties go to the model, and so does a pick that was
+    withheld but is as close as the candidate: for "when was Liverpool founded?" asked of articles
+    without Liverpool, the model's Manchester United passage is as close as Al Ahly's founding."""
+    if not candidates:
+        return None
+    closest_picked = min((focus_missing(question, text, statistics) for text in picked), default=1.0)
+    return candidates[0] if focus_missing(question, candidates[0].text, statistics) < closest_picked else None
+
+
+def focus_missing(question: Question, text: str, statistics: LexicalStatistics) -> float:
+    """The share of the question's focus weight (of terms the index knows) that `text` lacks."""
+    return coverage(question, [text], statistics, known_only=True).missing_share
 
 
 # How far into a sentence the name a "who is X?" question asks about may come: a definition opens

@@ -100,6 +100,15 @@ def weekdays_named(text: str) -> set[str]:
     return {names.split()[-1] for names in DAYS if words & set(names.split())}
 
 
+def is_year(value: float) -> bool:
+    return value.is_integer() and 1900 <= value <= 2100
+
+
+def asked_figures(question: Question) -> list[float]:
+    """The figures a question gives itself, years aside: «تقدير الـ14 ألف جندي» gives 14000."""
+    return [value for value in extract_numbers(question.text) if not is_year(value)]
+
+
 def new_numbers(text: str, question: Question) -> list[float]:
     asked = [float(n) for n in question.numbers]
     return [n for n in extract_numbers(text) if not any(numbers_match(n, m) for m in asked)]
@@ -230,6 +239,8 @@ def irrelevance(
         return CASUALTIES_TOGETHER
     if not arabic or question.counted:
         return ""
+    if _states(" ".join(cited_passages), asked_figures(question), set()):
+        return ""  # it states the figure the question asks about («to whom is the 14,000 estimate attributed?»)
     # The passages alone: the sentence itself may echo the question's words.
     found = coverage(question, cited_passages, statistics, known_only=True)
     if found.missing_share >= MAX_PASSAGE_MISSING_SHARE:

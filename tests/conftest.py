@@ -40,6 +40,18 @@ def make_pipeline(home: Path, **overrides):
     return Pipeline(settings)
 
 
+def term_statistics(texts: list[str]):
+    """An in-memory lexical index of `texts`, one chunk and one article each: the term statistics
+    (how many chunks use each term) that answerability and relevance weigh focus terms by."""
+    from rag.lexical import LexicalIndex, StoredChunk
+    from rag.types import Chunk
+
+    index = LexicalIndex(":memory:")
+    chunks = [Chunk(f"chunk-{i}", f"article-{i}", "", text, 0, len(text), 0) for i, text in enumerate(texts)]
+    index.write([StoredChunk(chunk, "hash", "", 0.0) for chunk in chunks], [], revision="1")
+    return index
+
+
 @pytest.fixture(scope="session")
 def seeded_pipeline(tmp_path_factory):
     """The five seed articles ingested once for the whole session (read-only for tests)."""

