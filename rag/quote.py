@@ -5,7 +5,9 @@ finds the passage that states an answer well. So it only copies the answer's wor
 the passages that state them (rag.prompt.QUOTE_SYSTEM); the answer is those passages'
 sentences, verbatim. The copied words decide between the passages: a listed passage that
 does not contain them is dropped, and when no listed passage does, the shown passage that
-contains them is used instead.
+contains them is used instead. Where code can tell an answer from a passage (a date, or a count
+of something the question names), the shown passage holding most of the question's words
+replaces the model's pick when it is closer to the question than every passage the model picked.
 """
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ missiles?" is not answered by a clause on 220 howitzers in a sentence that lists
 a count of the killed alone is not answered by one figure for the killed and the wounded
 (rag.casualties), whatever the question's language.
 For an Arabic question the cited passage must also be close to it in the embedder's space.
+A passage that states a figure the question gives («the 14,000 estimate») is about the question.
 """
 from __future__ import annotations
 
