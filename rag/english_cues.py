@@ -5,10 +5,11 @@ sees them all as alike.
 """
 from __future__ import annotations
 
+import calendar
 import math
 from dataclasses import dataclass
 
-from rag.arabic import detect_language, extract_numbers, numbers_match
+from rag.arabic import detect_language, extract_numbers, numbers_match, plain_number
 from rag.names import name_words, writes_name
 from rag.relevance import months_named
 from rag.types import Chunk
@@ -39,6 +40,14 @@ class EnglishCues:
             + [any(numbers_match(n, m) for m in numbers) for n in self.numbers]
             + [month in months for month in sorted(self.months)]
         )
+
+    def unheld_dates_and_numbers(self, text: str) -> list[str]:
+        """The question's numbers and months that `text` does not hold ("March", "2025"): an
+        answer's passage without them is about another time or figure than the one asked about."""
+        numbers, months = extract_numbers(text), months_named(text)
+        return [plain_number(n) for n in self.numbers if not any(numbers_match(n, m) for m in numbers)] + [
+            calendar.month_name[month] for month in sorted(self.months - months)
+        ]
 
     def share(self, text: str) -> float:
         """The share of the cues `text` holds (0 when there are none)."""

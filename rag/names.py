@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from rag.arabic import normalize
 from rag.places import english_place
-from rag.spellings import news_spelling
+from rag.spellings import news_spelling, only_spelling
 
 _LATIN_DIGRAPHS = [("sh", "s"), ("ch", "s"), ("kh", "k"), ("gh", "g"), ("th", "t"), ("dh", "d"), ("ph", "f"), ("ck", "k"), ("ts", "s")]
 _LATIN = str.maketrans({
@@ -157,6 +157,24 @@ def spelled_names(sentence: str, arabic_words: str, known: str = "", *, place_as
         pieces += [sentence[end:start], english + sentence[start + len(name):stop]]
         end = stop
     return "".join(pieces) + sentence[end:]
+
+
+def english_name(arabic_name: str, guess: str = "", *, place_asked: bool = False) -> str:
+    """An Arabic name as English news writes it: a place's as GeoNames knows it (rag.places), else
+    each word's settled spelling, else the Arabic in «guillemets». A word's spelling is the one nearest
+    a name of `guess` (the model's English) that writes it (rag.spellings.news_spelling), else its
+    only one (only_spelling). `place_asked`: the question asks for a place, so a small town is trusted."""
+    place = english_place(arabic_name.strip(), any_size=place_asked)
+    if place:
+        return place
+    spelled = []
+    for word in re.findall(r"[\u0621-\u064A]+", arabic_name):
+        guesses = [name for name in name_words(guess) if _spells(name, word)]
+        spelling = news_spelling(word, guesses[0]) if guesses else only_spelling(word)
+        if spelling is None:
+            return f"«{arabic_name.strip()}»"
+        spelled.append(spelling.capitalize())
+    return " ".join(spelled) or f"«{arabic_name.strip()}»"
 
 
 def _news_spelled(name: str, span: str) -> str | None:

@@ -1,13 +1,16 @@
 """Passage selection: the sentences of the retrieved chunks that go into the prompt.
 
 The prompt holds only the most relevant sentences of each retrieved chunk: prompt size is
-the latency on a CPU. A sentence that instructs the model (rag.instructions) is never one of them.
+the latency on a CPU. A sentence that instructs the model (rag.instructions) is never one of them,
+nor one that repeats another's words (the same paragraph indexed twice), nor a bare title.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
-from rag.arabic import content_terms, detect_language, split_sentences
+from rag.arabic import content_terms, detect_language, normalize, split_sentences
 from rag.chunk import count_tokens
 from rag.english_cues import EnglishCues
 from rag.instructions import is_instruction
@@ -40,13 +43,15 @@ def select_passages(
     if detect_language(question) == "en":
         budget_tokens = round(budget_tokens * ENGLISH_ROOM)
     candidates: list[tuple[Hit, int, int]] = []  # (hit, start, end) in article offsets
-    seen: set[tuple[str, int]] = set()
+    seen: set[tuple[str, int] | str] = set()
     for hit in hits:
         for s_start, s_end in split_sentences(hit.chunk.text):
-            key = (hit.chunk.article_id, hit.chunk.start + s_start)
-            if key not in seen and not is_instruction(hit.chunk.text[s_start:s_end]):
-                seen.add(key)
-                candidates.append((hit, hit.chunk.start + s_start, hit.chunk.start + s_end))
+            text = hit.chunk.text[s_start:s_end]
+            key, words = (hit.chunk.article_id, hit.chunk.start + s_start), _plain(text)
+            if key in seen or words in seen or is_instruction(text) or _only_title(words, hit.chunk.headline):
+                continue
+            seen |= {key, words}
+            candidates.append((hit, hit.chunk.start + s_start, hit.chunk.start + s_end))
     if not candidates:
         return []
     texts = [hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start] for hit, start, end in candidates]
@@ -75,6 +80,20 @@ def select_passages(
         )
         for n, i in enumerate(chosen, start=1)
     ]
+
+
+# A sentence of this many words or fewer that is its article's headline is a title («حمزة بن عبد
+# المطلب», «مسيحية»): it answers nothing. A longer headline is a sentence of news and stays.
+MAX_TITLE_WORDS = 5
+
+
+def _only_title(words: str, headline: str) -> bool:
+    return len(words.split()) <= MAX_TITLE_WORDS and words == _plain(headline)
+
+
+def _plain(text: str) -> str:
+    """A sentence's words, normalised: two passages with the same words say the same thing."""
+    return " ".join(re.findall(r"\w+", normalize(text)))
 
 
 def _relevance(question: str, question_vector: np.ndarray, sentences: list[str], sentence_vectors: SentenceVectors) -> list[float]:

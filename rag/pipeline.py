@@ -33,7 +33,8 @@ from rag.ingest import IngestReport, ingest
 from rag.instructions import without_instructions
 from rag.lexical import ArticleRecord
 from rag.lock import IndexLock
-from rag.names import spelled_names
+from rag.english_cues import EnglishCues
+from rag.names import english_name, spelled_names
 from rag.passages import select_passages
 from rag.prompt import (
     ENGLISH_SCHEMA,
@@ -50,11 +51,14 @@ from rag.prompt import (
 from rag.question import COUNT, DATE, PERSON, PLACE, Question, analyse, with_context
 from rag.quote import (
     FIGURE_IN_ENGLISH,
+    NAME_IN_ENGLISH,
     closer_than_picked,
     closest_typed,
     english_figure,
     holds_answer,
     introduces,
+    is_name,
+    passage_words,
     picks_by_code,
     quoted_sentences,
     stating,
@@ -314,12 +318,22 @@ class Pipeline:
 
     def _in_english(self, asked: Question, answer_words: str, sentences: list[Sentence], clock: _Clock) -> Iterator[AnswerUpdate]:
         """One English sentence for an English question, checked against the quoted passage that
-        holds the copied words. A bare figure or date (a date grown to the whole date its passage
-        writes) is put into English by code; anything else, by the model from the question and the
-        copied words. Returns ([it], []) when it checks out, else ([], what is withheld, with the reason)."""
-        evidence = next((s for s in sentences if s.verdict == SUPPORTED and holds_answer(s.text, answer_words)), None)
-        if evidence is None:
+        holds the copied words (a name's grown to whole words) and the question's numbers and months. A bare
+        figure or date (a date grown to the whole date its passage writes) is put into English by
+        code; anything else, by the model from the question and the copied words, and a name the
+        model's sentence fails to write, by code (rag.names.english_name). Returns ([it], []) when it
+        checks out, else ([], what is withheld, with the reason)."""
+        holding = [s for s in sentences if s.verdict == SUPPORTED and holds_answer(s.text, answer_words)]
+        if not holding:
             return [], self._withhold(sentences, f"the copied words «{answer_words}» are not in this passage")
+        cues = EnglishCues.of(asked.text)
+        evidence = next((s for s in holding if not cues.unheld_dates_and_numbers(s.text)), None)
+        if evidence is None:
+            unheld = ", ".join(cues.unheld_dates_and_numbers(holding[0].text))
+            return [], self._withhold(sentences, f"the passage of the copied words does not give the question's {unheld}")
+        name_asked = asked.asks in (PERSON, PLACE)
+        if name_asked:
+            answer_words = passage_words(answer_words, evidence.text)
         if asked.asks == DATE:
             answer_words = whole_date(answer_words, evidence.text)
         number = evidence.citations[0].passage
@@ -328,12 +342,15 @@ class Pipeline:
             english, supported, reason = f"{FIGURE_IN_ENGLISH} {figure}.", True, "a figure or date of the passage, in English by code"
         else:
             english = self._english_sentence(asked.text, answer_words, clock)
-            supported, reason = check_english_answer(english, answer_words, evidence.text, asked.text,
-                                                     name_asked=asked.asks in (PERSON, PLACE))
+            supported, reason = check_english_answer(english, answer_words, evidence.text, asked.text, name_asked=name_asked)
+            if supported:
+                english = spelled_names(english, answer_words, asked.text, place_asked=asked.asks == PLACE)
+            elif name_asked and is_name(answer_words):
+                name = english_name(answer_words, english, place_asked=asked.asks == PLACE)
+                english, supported, reason = f"{NAME_IN_ENGLISH} {name}.", True, f"a name of the passage, in English by code (the model's sentence: {reason})"
         citation = Citation(number, supported, f"{reason}; copied «{answer_words}»")
         if not supported:
             return [], [Sentence(english, [citation], withheld=f"{reason}; copied «{answer_words}»")]
-        english = spelled_names(english, answer_words, asked.text, place_asked=asked.asks == PLACE)
         yield AnswerUpdate(render([(english, [number])]))
         return [Sentence(english, [citation])], []
 

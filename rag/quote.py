@@ -27,6 +27,8 @@ QUOTED_REASON = "the passage's own words"
 STATING_REASON = "the passage's own words: it states the figure the question asks about"
 CLOSEST_REASON = "the passage's own words: of the shown passages that give a figure or date, the one holding most of the question's words"
 FIGURE_IN_ENGLISH = "The cited article gives"  # opens the English answer that is a bare figure or date
+NAME_IN_ENGLISH = "The cited article names"  # opens the English answer that is a name code writes
+MAX_NAME_WORDS = 6  # «وكالة الأنباء المركزية الكورية الرسمية»; more is a clause, not a name
 
 
 def holds_answer(passage: str, answer: str) -> bool:
@@ -121,6 +123,28 @@ INTRODUCED_WITHIN_WORDS = 12
 def introduces(sentence: str, name: str) -> bool:
     """True when `name` is written among the first words of `sentence`: the sentence is about it."""
     return holds_answer(" ".join(sentence.split()[:INTRODUCED_WITHIN_WORDS]), name)
+
+
+def passage_words(answer: str, passage: str) -> str:
+    """The copied words as the passage writes them, whole words only: «اليري» copied from «فاليري
+    غيراسيموف» is «فاليري». The fewest adjacent words of the passage that hold the copied words
+    (normalised), with what stands between them; the answer as it is when no run of words holds it."""
+    wanted = _plain(answer)
+    words = list(_WORD.finditer(passage))
+    plain = [normalize(word.group()) for word in words]
+    for length in range(1, len(words) + 1) if wanted else ():
+        for start in range(len(words) - length + 1):
+            if wanted in " ".join(plain[start : start + length]):
+                return passage[words[start].start() : words[start + length - 1].end()]
+    return answer
+
+
+_WORD = re.compile(r"[\w\u064B-\u065F\u0670]+")  # with its short vowels and tanwin («نقلاً»)
+
+
+def is_name(answer: str) -> bool:
+    """True when copied words can be a name: a few words and no figure."""
+    return bool(answer.split()) and len(answer.split()) <= MAX_NAME_WORDS and not extract_numbers(answer)
 
 
 def whole_date(answer: str, passage: str) -> str:

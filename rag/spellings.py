@@ -86,6 +86,16 @@ def news_spelling(arabic_word: str, guess: str) -> str | None:
     return tied[0].capitalize() if guess[:1].isupper() else tied[0]
 
 
+def only_spelling(arabic_word: str) -> str | None:
+    """How English writes `arabic_word` when all its English spellings are variants of one name
+    ("gerasimov"; "shoigu", "shoygu"), the most frequent; None when it has none, or several names
+    ("valerie", "fleury"): wordfreq's list fits common words to most letters («صحيفة»: "shiva", "sheaf")."""
+    spellings = english_spellings(arabic_word)
+    if spellings and all(_edits(other, spellings[0]) <= MAX_VARIANT_EDITS for other in spellings):
+        return spellings[0]
+    return None
+
+
 def _edits(a: str, b: str) -> int:
     """Levenshtein distance."""
     previous = list(range(len(b) + 1))

@@ -26,6 +26,12 @@ def test_arabic_text_holds_a_cue_in_its_own_script_and_number_format():
     assert cues.share("التقى لافروف الوفد في مارس") == 0.25
 
 
+def test_a_passage_without_the_question_s_month_or_number_is_about_another_time_or_figure():
+    cues = EnglishCues.of("Which agency reported in March 2025 that 3,000 more troops were sent?")
+    assert cues.unheld_dates_and_numbers("أفادت وكالة يونهاب في مارس 2025 بإرسال 3 آلاف جندي") == []
+    assert cues.unheld_dates_and_numbers("كشفت الوكالة يوم الاثنين 28 أبريل 2025 عن إرسال قوات") == ["3000", "March"]
+
+
 def test_chunks_are_ranked_by_the_rare_cues_they_hold_and_those_with_none_are_left_out():
     cues = EnglishCues.of("What did Lavrov say in Tashkent?")
     everywhere = [chunk(i, f"قال لافروف إن المحادثات ستستمر {i}") for i in range(4)]
@@ -56,3 +62,4 @@ def test_an_english_question_gets_a_fifth_more_room_for_its_passages(seeded_pipe
         used[question[:3]] = sum(count_tokens(p.text) + 4 for p in passages)
     assert used["كم "] <= budget
     assert budget < used["How"] <= budget * ENGLISH_ROOM
+

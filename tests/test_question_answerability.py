@@ -471,6 +471,30 @@ def test_a_name_spelled_as_english_text_spells_it_is_the_one_nearest_the_model_s
     assert english_spellings("ماريينو") == [] and english_spellings("Kursk") == []
 
 
+@pytest.mark.parametrize(
+    "arabic, guess, english",
+    [
+        ("غيراسيموف", "", "Gerasimov"),  # English text spells it one way only
+        ("أندريه رودنكو", "Andrei Rodnenko said so.", "Andrei Rudenko"),  # the model's guess decides between spellings
+        ("ميكولايف", "", "Mykolaiv"),  # a place GeoNames knows
+        ("فاليري غيراسيموف", "", "«فاليري غيراسيموف»"),  # "Valerie" or "Fleury"? unsure, so all of it in Arabic
+        ("صحيفة وول ستريت جورنال", "The `json` newspaper.", "«صحيفة وول ستريت جورنال»"),  # «صحيفة» fits "shiva", "sheaf"
+    ],
+)
+def test_a_name_is_written_in_english_only_when_every_word_of_it_has_a_settled_spelling(arabic, guess, english):
+    from rag.names import english_name
+
+    assert english_name(arabic, guess) == english
+
+
+def test_a_word_has_one_spelling_when_english_text_writes_it_only_in_variants_of_one_name():
+    from rag.spellings import only_spelling
+
+    assert only_spelling("شويغو") == "shoigu"  # "shoygu" is the same name
+    assert only_spelling("فاليري") is None  # "valerie", "fleury", "villeroy"
+    assert only_spelling("ماريينو") is None  # no English word fits
+
+
 def test_a_small_town_s_spelling_is_trusted_only_when_the_question_asks_for_a_place():
     from rag.places import TRUSTED_POPULATION, english_place
 

@@ -15,6 +15,8 @@ from rag.quote import (
     english_figure,
     holds_answer,
     introduces,
+    is_name,
+    passage_words,
     picks_by_code,
     quoted_sentences,
     unlisted_holders,
@@ -221,3 +223,19 @@ def test_code_picks_only_where_it_can_tell_the_answer_kind_from_a_passage():
     assert not picks_by_code(analyse("كم تبعد مكة المكرمة عن المدينة المنورة؟"))  # any number would do
     assert not picks_by_code(analyse("When was the club founded?"))  # its words are not in the articles
     assert not picks_by_code(analyse("من أسس النادي الأهلي؟"))
+
+
+def test_copied_words_are_grown_to_the_whole_words_the_passage_writes():
+    passage = "وقد أعلن الجنرال فاليري غيراسيموف، رئيس الأركان، أن الجنود أظهروا احترافية"
+    assert passage_words("اليري", passage) == "فاليري"  # cut off at the first letter
+    assert passage_words("فاليري غيراسيموف", passage) == "فاليري غيراسيموف"
+    assert passage_words("نقلاً", "وذكرت الصحيفة نقلاً عن مسؤولين") == "نقلاً"  # with its tanwin
+    assert passage_words("وول ستريت", passage) == "وول ستريت"  # not in the passage: as copied
+
+
+def test_a_name_is_a_few_words_and_no_figure():
+    assert is_name("وكالة الأنباء المركزية الكورية الرسمية")
+    assert not is_name("11 ألف جندي كوري شمالي")
+    assert not is_name("")
+    assert not is_name("أن العسكريين من جيش الشعب الكوري قاتلوا كتفاً إلى كتف")
+

@@ -8,7 +8,7 @@ import pytest
 from rag.following import CONTINUATION, DENIAL
 from rag.following import REASONS as FOLLOWING_REASONS
 from rag.prompt import ANSWER_WORDS_PATTERN, ENGLISH_SYSTEM, QUOTE_SYSTEM
-from rag.quote import CLOSEST_REASON, QUOTED_REASON, STATING_REASON, holds_answer
+from rag.quote import CLOSEST_REASON, NAME_IN_ENGLISH, QUOTED_REASON, STATING_REASON, holds_answer
 from rag.relevance import CASUALTIES_TOGETHER
 
 KILLED_OR_WOUNDED = "كم عدد الجنود الكوريين الشماليين الذين قتلوا أو أصيبوا؟"
@@ -311,3 +311,28 @@ def test_a_question_about_a_figure_it_gives_is_answered_by_the_passages_that_sta
     assert "التقارير الأوكرانية" in shown and "وكالة يونهاب" in shown  # two sources of the one figure
     assert answer.sentences[0].citations[0].reason == STATING_REASON
     assert all("only repeat the question" in s.withheld for s in answer.withheld)
+
+
+def test_a_name_the_model_s_english_sentence_fails_to_write_is_put_in_english_by_code(pipeline, fake_ollama):
+    question = "Which Russian general praised the North Korean troops in a report to Putin?"
+    number = _number_of(pipeline, question, "غيراسيموف", fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": "غيراسيموف", "passages": [number]}, ensure_ascii=False))
+    fake_ollama.reply_with(json.dumps({"sentence": "General Walis praised the North Korean troops."}))
+    answer = pipeline.ask(question)
+
+    (sentence,) = answer.sentences
+    assert sentence.text == f"{NAME_IN_ENGLISH} Gerasimov."
+    (citation,) = sentence.citations
+    assert citation.passage == number and citation.supported
+    assert citation.reason.startswith("a name of the passage, in English by code (the model's sentence: name not in passage: Walis)")
+
+
+def test_an_english_answer_from_a_passage_without_the_question_s_month_is_withheld(pipeline, fake_ollama):
+    question = "Which news agency reported in March 2025 that more North Korean troops had been sent?"
+    kcna = "وكالة الأنباء المركزية الكورية الرسمية"
+    number = next(p.number for p in _passages(pipeline, question) if kcna in p.text and "مارس" not in p.text)
+    fake_ollama.reply_with(json.dumps({"answer": kcna, "passages": [number]}, ensure_ascii=False))
+    answer = pipeline.ask(question)
+
+    assert answer.abstained and len(_chats(fake_ollama)) == 1  # no English sentence is asked for
+    assert any(w.withheld == "the passage of the copied words does not give the question's March" for w in answer.withheld)
