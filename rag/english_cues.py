@@ -15,6 +15,12 @@ from rag.relevance import months_named
 from rag.types import Chunk
 
 
+# Why an English answer is withheld when its passage lacks some of the question's cues, and the reply
+# when nothing else answers: what the question asks about that the passage does not mention.
+UNHELD_REASON = "the passage of the copied words does not give the question's"
+UNHELD_REPLY = "The passage with an answer does not mention {unheld}, which the question asks about."
+
+
 @dataclass(frozen=True)
 class EnglishCues:
     names: tuple[str, ...]

@@ -33,7 +33,7 @@ from rag.ingest import IngestReport, ingest
 from rag.instructions import without_instructions
 from rag.lexical import ArticleRecord
 from rag.lock import IndexLock
-from rag.english_cues import EnglishCues
+from rag.english_cues import UNHELD_REASON, UNHELD_REPLY, EnglishCues
 from rag.names import english_name, spelled_names
 from rag.passages import select_passages
 from rag.prompt import (
@@ -330,7 +330,7 @@ class Pipeline:
         evidence = next((s for s in holding if not cues.unheld_dates_and_numbers(s.text)), None)
         if evidence is None:
             unheld = ", ".join(cues.unheld_dates_and_numbers(holding[0].text))
-            return [], self._withhold(sentences, f"the passage of the copied words does not give the question's {unheld}")
+            return [], self._withhold(sentences, f"{UNHELD_REASON} {unheld}")
         name_asked = asked.asks in (PERSON, PLACE)
         if name_asked:
             answer_words = passage_words(answer_words, evidence.text)
@@ -585,9 +585,13 @@ def _passage_holding(passages: list[Passage], article_id: str, headline: str, te
 
 def _decline(asked: Question, focus: Coverage | None, language: str, withheld: list[Sentence]) -> str:
     """The reply when nothing is shown: what the articles give instead of the answer, when a
-    passage gave a figure of the killed and wounded together, else what they mention and lack."""
+    passage gave a figure of the killed and wounded together; the month or number of an English
+    question that the passage with an answer lacks; else what the articles mention and lack."""
     if any(s.withheld == CASUALTIES_TOGETHER for s in withheld):
         return casualties.reply(asked.casualties, language)
+    unheld = next((s.withheld.removeprefix(UNHELD_REASON).strip() for s in withheld if (s.withheld or "").startswith(UNHELD_REASON)), "")
+    if unheld:
+        return UNHELD_REPLY.format(unheld=unheld)
     return decline_message(asked, focus, language)
 
 

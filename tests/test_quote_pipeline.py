@@ -336,3 +336,4 @@ def test_an_english_answer_from_a_passage_without_the_question_s_month_is_withhe
 
     assert answer.abstained and len(_chats(fake_ollama)) == 1  # no English sentence is asked for
     assert any(w.withheld == "the passage of the copied words does not give the question's March" for w in answer.withheld)
+    assert answer.text == "The passage with an answer does not mention March, which the question asks about."
