@@ -36,6 +36,12 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_TRANSLATION).lower()
 
 
+def plain_words(text: str) -> str:
+    """The words of `text`, normalised, one space apart: what two texts are compared by when their
+    punctuation and spelling variants should not tell them apart."""
+    return " ".join(re.findall(r"\w+", normalize(text)))
+
+
 def collapse_whitespace(text: str) -> str:
     """`text` on one line: each run of spaces, tabs and newlines becomes one space; none at the ends."""
     return " ".join(text.split())

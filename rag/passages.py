@@ -6,11 +6,9 @@ nor one that repeats another's words (the same paragraph indexed twice), nor a b
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
-from rag.arabic import content_terms, detect_language, normalize, split_sentences
+from rag.arabic import content_terms, detect_language, plain_words, split_sentences
 from rag.chunk import count_tokens
 from rag.english_cues import EnglishCues
 from rag.instructions import is_instruction
@@ -47,7 +45,7 @@ def select_passages(
     for hit in hits:
         for s_start, s_end in split_sentences(hit.chunk.text):
             text = hit.chunk.text[s_start:s_end]
-            key, words = (hit.chunk.article_id, hit.chunk.start + s_start), _plain(text)
+            key, words = (hit.chunk.article_id, hit.chunk.start + s_start), plain_words(text)
             if key in seen or words in seen or is_instruction(text) or _only_title(words, hit.chunk.headline):
                 continue
             seen |= {key, words}
@@ -88,12 +86,7 @@ MAX_TITLE_WORDS = 5
 
 
 def _only_title(words: str, headline: str) -> bool:
-    return len(words.split()) <= MAX_TITLE_WORDS and words == _plain(headline)
-
-
-def _plain(text: str) -> str:
-    """A sentence's words, normalised: two passages with the same words say the same thing."""
-    return " ".join(re.findall(r"\w+", normalize(text)))
+    return len(words.split()) <= MAX_TITLE_WORDS and words == plain_words(headline)
 
 
 def _relevance(question: str, question_vector: np.ndarray, sentences: list[str], sentence_vectors: SentenceVectors) -> list[float]:

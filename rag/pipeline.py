@@ -24,6 +24,7 @@ from rag.backends import ChatModel, Embedder, Usage, make_chat_model, make_embed
 from rag.citations import check_answer, check_english_answer, check_sentence, e5_similarity
 from rag.clean import neutralise
 from rag.draft import parse_draft, parse_quote, render, restates_question
+from rag.english_cues import UNHELD_REASON, UNHELD_REPLY, EnglishCues
 from rag.errors import InputError, StoreError
 from rag.figures import FIGURE_REASON, Figure, collect_figures, disagreeing
 from rag.following import REASONS as FOLLOWING_REASONS
@@ -33,7 +34,6 @@ from rag.ingest import IngestReport, ingest
 from rag.instructions import without_instructions
 from rag.lexical import ArticleRecord
 from rag.lock import IndexLock
-from rag.english_cues import UNHELD_REASON, UNHELD_REPLY, EnglishCues
 from rag.names import english_name, spelled_names
 from rag.passages import select_passages
 from rag.prompt import (

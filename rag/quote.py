@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from rag.answerability import LexicalStatistics, coverage
-from rag.arabic import STOPWORDS, content_terms, detect_language, extract_numbers, normalize, numbers_match, tokenize
+from rag.arabic import STOPWORDS, content_terms, detect_language, extract_numbers, normalize, numbers_match, plain_words, tokenize
 from rag.citations import UNITS
 from rag.draft import QuoteDraft
 from rag.names import arabic_skeleton, unmatched_names
@@ -35,7 +35,7 @@ def holds_answer(passage: str, answer: str) -> bool:
     """True when `passage` contains the copied answer: as written (normalised); or every number of
     it and every content word (an Arabic answer), or every month and name (an answer the model wrote
     in English: "June 2024", "Gerasimov", "170 mm")."""
-    wanted, text = _plain(answer), _plain(passage)
+    wanted, text = plain_words(answer), plain_words(passage)
     if not wanted:
         return False
     if wanted in text:
@@ -129,7 +129,7 @@ def passage_words(answer: str, passage: str) -> str:
     """The copied words as the passage writes them, whole words only: «اليري» copied from «فاليري
     غيراسيموف» is «فاليري». The fewest adjacent words of the passage that hold the copied words
     (normalised), with what stands between them; the answer as it is when no run of words holds it."""
-    wanted = _plain(answer)
+    wanted = plain_words(answer)
     words = list(_WORD.finditer(passage))
     plain = [normalize(word.group()) for word in words]
     for length in range(1, len(words) + 1) if wanted else ():
@@ -223,8 +223,4 @@ def _grouped(number: str) -> str:
 def _sounds(text: str) -> set[str]:
     """Consonant skeletons of the Arabic words of `text`, as rag.names compares transliterations."""
     return {arabic_skeleton(word) for word in re.findall(r"[\u0621-\u064A]+", normalize(text)) if word not in STOPWORDS}
-
-
-def _plain(text: str) -> str:
-    return " ".join(re.findall(r"\w+", normalize(text)))
 
