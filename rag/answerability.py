@@ -9,11 +9,12 @@ verb form still meets its noun ("الجنود" / "جندي", "قتلوا" / "ق�
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
 from rag.arabic import analyze, skeleton, term_keys
-from rag.question import Question
+from rag.question import Question, analyse
 
 # Decline when the focus terms that no retrieved chunk contains carry at least this share of
 # the question's IDF weight. Calibrated on the seeds gold set: answerable questions miss up to
@@ -32,6 +33,23 @@ class LexicalStatistics(Protocol):
 
 def idf(statistics: LexicalStatistics, term: str) -> float:
     return math.log((statistics.documents + 1) / (statistics.frequency(skeleton(term)) + 0.5))
+
+
+# How many words of the last answer a follow-up is searched with: a name's two or three words.
+TELLING_WORDS = 3
+
+
+def telling_words(statistics: LexicalStatistics, answer: str, count: int = TELLING_WORDS) -> list[str]:
+    """The `count` words of an answer that the fewest chunks use, as written: what it found («فاليري
+    جيراسيموف», «كو بيونجسام») rather than what it shares with every article («القوات», «الكورية»).
+    Words no chunk uses (an English answer's, a typo) come last, in the answer's order."""
+    asked = analyse(re.sub(r"\[\d+\]", " ", answer))
+
+    def rarity(term: str) -> float:
+        return idf(statistics, term) if statistics.frequency(skeleton(term)) else -1.0
+
+    ranked = sorted(asked.focus, key=rarity, reverse=True)
+    return [asked.words[term] for term in ranked[:count]]
 
 
 @dataclass

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from rag import casualties
-from rag.answerability import Coverage, LexicalStatistics, coverage, decline_message
+from rag.answerability import Coverage, LexicalStatistics, coverage, decline_message, telling_words
 from rag.arabic import detect_language, extract_numbers, split_sentences
 from rag.backends import ChatModel, Embedder, Usage, make_chat_model, make_embedder
 from rag.citations import check_answer, check_english_answer, check_sentence, e5_similarity
@@ -195,11 +195,11 @@ class Pipeline:
         question = self._validate(question)
         clock = _Clock()
         language = detect_language(question)
-        searched, answered = self._follow_up(question, history, clock) if history else (question, question)
+        searched, answered, referent = self._follow_up(question, history, clock) if history else (question, question, [])
         rewrite_ms = clock.s() * 1000  # the model call that makes a follow-up stand alone (write style)
-        asked = analyse(answered)
+        asked = analyse(answered, refers_to=referent)
         retrieval_started = clock.s()
-        search_vector, question_vector = self._vectors(searched, answered)
+        search_vector, question_vector = self._vectors(searched, asked.in_full)
         # Figures are looked for three times as deep as the passages: another article's figure ranks lower.
         deeper = self.retriever.retrieve(searched, 3 * self.settings.top_k, vector=search_vector)
         # Sentences planted to instruct the model are not news: nothing after this reads them.
@@ -213,17 +213,17 @@ class Pipeline:
         passages = []
         if answerable:
             self.sentence_vectors.add(self.store.sentence_vectors([hit.chunk.id for hit in hits]))
-            passages = select_passages(answered, question_vector, hits, self.sentence_vectors, self.settings.context_tokens)
+            passages = select_passages(asked.in_full, question_vector, hits, self.sentence_vectors, self.settings.context_tokens)
         passages_ms = (clock.s() - retrieval_started) * 1000 - retrieval_ms  # the answerability test and passage selection
         if passages:
             yield AnswerUpdate("", passages=list(passages))  # a copy: figures may add passages later
 
         quoted, echoed, restated, picked = None, [], False, []
         if self.answer_style == "quote":
-            raw = yield from self._quote(answered, passages, language, clock)
+            raw = yield from self._quote(asked.in_full, passages, language, clock)
             quoted = parse_quote(raw)
             checked = quoted_sentences(quoted, passages)
-            restated = restates_question(quoted.answer, answered)  # it copied nothing the question did not say
+            restated = restates_question(quoted.answer, asked.in_full)  # it copied nothing the question did not say
             picked = [] if restated else [s.text for s in checked]  # where the model found its answer
             if restated:
                 checked, echoed = self._about_the_name(checked, quoted.answer, asked, language, passages)
@@ -535,18 +535,21 @@ class Pipeline:
     def _article_chunks(self, article_id: str) -> list[Chunk]:
         return self.store.chunks(sorted(self.store.lexical.article_chunk_ids(article_id)))
 
-    def _follow_up(self, question: str, history: History, clock: _Clock) -> tuple[str, str]:
-        """(what a follow-up is searched with, what it is answered as).
+    def _follow_up(self, question: str, history: History, clock: _Clock) -> tuple[str, str, list[str]]:
+        """(what a follow-up is searched with, what it is answered as, the words for what it refers to).
 
         The small model's rewrites lose what was asked (it returned the earlier question, or turned
         "what did he say" into "who said"), so in the quote style the search adds the earlier
-        questions' words in code, and everything after the search reads the follow-up as typed:
-        given those words, the model answered "how many of them were killed or wounded?" with the
-        number sent. A larger model (the write style) rewrites it, and the rewrite is used throughout."""
+        questions' words and the last answer's telling words in code. The follow-up is answered as
+        typed, with only the last answer's words beside it: given the earlier question's words, the
+        model answered "how many of them were killed or wounded?" with the number sent, while
+        «وماذا قال عن الجنود؟» needs «فاليري جيراسيموف» from the answer to «من هو رئيس الأركان؟».
+        A larger model (the write style) rewrites it, and the rewrite is used throughout."""
         if self.answer_style == "quote":
-            return with_context(question, [earlier for earlier, _ in history]), question
+            referent = telling_words(self.retriever.statistics, history[-1][1])
+            return with_context(question, [earlier for earlier, _ in history], referent), question, referent
         standalone = self._standalone(question, history, clock)
-        return standalone, standalone
+        return standalone, standalone, []
 
     def _vectors(self, searched: str, question: str) -> tuple[np.ndarray, np.ndarray]:
         """The query vectors of the search and of the question the passages are chosen for."""

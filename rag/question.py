@@ -7,7 +7,7 @@ figure collector all start from here. Pure code: no model, no index.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rag.arabic import STOPWORDS, analyze, detect_language, normalize, stem, tokenize
 from rag.casualties import kinds_asked
@@ -77,6 +77,19 @@ class Question:
     money: bool = False  # a count question that asks an amount of money: a price, a cost, a sum paid
     identity: bool = False  # "who is X?", "what is X?": the sentences naming X answer it
     casualties: frozenset[str] = frozenset()  # the killed or the wounded, when a count question asks for one (rag.casualties)
+    # A follow-up's words for what it points at ("he", «بهذا الوصف»): the last answer's telling words.
+    refers_to: list[str] = field(default_factory=list)
+
+    @property
+    def in_full(self) -> str:
+        """The question with what it refers to in brackets: what passages are chosen and answered for."""
+        return with_context(self.text, [], self.refers_to)
+
+    def with_referent(self) -> Question:
+        """The question whose focus also holds the words it refers to."""
+        referent = analyse(" ".join(self.refers_to))
+        focus = self.focus + [term for term in referent.focus if term not in self.focus]
+        return replace(self, focus=focus, words=referent.words | self.words, refers_to=[])
 
 
 def answer_type(text: str) -> str:
@@ -87,8 +100,8 @@ def answer_type(text: str) -> str:
     return OTHER
 
 
-def analyse(text: str) -> Question:
-    """The question's language, answer type and focus terms."""
+def analyse(text: str, refers_to: list[str] = ()) -> Question:
+    """The question's language, answer type and focus terms; `refers_to`: a follow-up's referent words."""
     focus: list[str] = []
     words: dict[str, str] = {}
     for position, (written, word) in enumerate(zip(text.split(), normalize(text).split())):
@@ -107,6 +120,7 @@ def analyse(text: str) -> Question:
     return Question(
         text, detect_language(text), kind, focus, words, numbers, counted, kind == COUNT and asks_money(text),
         identity=asks_identity(text), casualties=kinds_asked(text) if kind == COUNT else frozenset(),
+        refers_to=list(refers_to),
     )
 
 
@@ -140,17 +154,19 @@ def asks_money(text: str) -> bool:
     return bool(_MONEY_QUESTION.search(normalize(text)))
 
 
-def with_context(follow_up: str, earlier_questions: list[str]) -> str:
+def with_context(follow_up: str, earlier_questions: list[str], answer_words: list[str] = ()) -> str:
     """A follow-up made to stand alone in code: the follow-up, then in brackets the words the last
-    two questions asked about that it does not repeat. «وكم قدّر خسائر الأوكرانيين هناك؟» after
-    «ماذا قال الجنرال غيراسيموف لبوتين عن معارك كورسك؟» is searched as
-    «وكم قدّر خسائر الأوكرانيين هناك؟ (قال الجنرال غيراسيموف لبوتين معارك كورسك)». The follow-up
-    comes first, so its question word still decides what kind of answer is wanted."""
+    two questions asked about that it does not repeat, and `answer_words`, the last answer's words
+    for what it found (rag.answerability.telling_words). «وكم قدّر خسائر الأوكرانيين هناك؟» after
+    «ماذا قال الجنرال غيراسيموف لبوتين عن معارك كورسك؟» is searched as «وكم قدّر خسائر الأوكرانيين
+    هناك؟ (الجنرال غيراسيموف لبوتين معارك كورسك …)». The follow-up comes first, so its question word
+    still decides what kind of answer is wanted."""
     own = set(analyse(follow_up).words.values())
     context: list[str] = []
     for earlier in earlier_questions[-2:]:
         asked = analyse(earlier)
         context += [word for word in (asked.words[term] for term in asked.focus) if word not in own and word not in context]
+    context += [word for word in answer_words if word not in own and word not in context]
     return f"{follow_up} ({' '.join(context)})" if context else follow_up
 
 

@@ -244,6 +244,9 @@ def irrelevance(
         return ""  # it states the figure the question asks about («to whom is the 14,000 estimate attributed?»)
     # The passages alone: the sentence itself may echo the question's words.
     found = coverage(question, cited_passages, statistics, known_only=True)
+    if found.missing_share >= MAX_PASSAGE_MISSING_SHARE and question.refers_to:
+        # «وما عيار المدافع التي ذكرتَها؟»: the passage names the howitzers the last answer named
+        found = coverage(question.with_referent(), cited_passages, statistics, known_only=True)
     if found.missing_share >= MAX_PASSAGE_MISSING_SHARE:
         return f"cited passage is not about {', '.join(question.words.get(t, t) for t in found.missing)}"
     return ""

@@ -6,7 +6,7 @@ import math
 import pytest
 
 from rag import casualties
-from rag.answerability import contains_term, coverage, decline_message, idf
+from rag.answerability import contains_term, coverage, decline_message, idf, telling_words
 from rag.arabic import skeleton, term_keys
 from rag.figures import collect_figures, disagreeing
 from rag.question import COUNT, DATE, DESCRIPTION, OTHER, PERSON, PLACE, YES_NO, analyse, answer_type, with_context
@@ -52,6 +52,32 @@ def test_a_follow_up_stands_alone_with_the_earlier_question_s_words_after_it():
     assert standalone == "وكم قدّر خسائر الأوكرانيين هناك؟ (شين وون سيك الجنرال غيراسيموف لبوتين معارك كورسك)"
     assert analyse(standalone).asks == COUNT  # the follow-up's own question word decides
     assert with_context("وما عيار المدافع؟", ["ما عيار المدافع؟"]) == "وما عيار المدافع؟"  # nothing new to add
+
+
+def test_a_follow_up_is_searched_with_the_last_answer_s_rarest_words():
+    statistics = term_statistics([
+        "وقال فاليري جيراسيموف إن الجنود الكوريين الشماليين أظهروا شجاعة.",
+        "أرسلت كوريا الشمالية الجنود إلى روسيا.",
+        "قال بوتين إن الجنود الكوريين الشماليين قاتلوا في كورسك.",
+    ])
+    said = telling_words(statistics, "هو فاليري جيراسيموف، وقد التقى بوتين [2].", count=2)
+    assert said == ["فاليري", "جيراسيموف"]  # the name, not what every chunk says
+    # words no chunk uses (an English answer over Arabic articles) keep the answer's order
+    assert telling_words(statistics, "He is Valery Gerasimov, the chief of staff.", count=2) == ["Valery", "Gerasimov"]
+    standalone = with_context("وماذا قال عن الجنود؟", ["من هو رئيس الأركان؟"], said)
+    assert standalone == "وماذا قال عن الجنود؟ (رئيس الأركان فاليري جيراسيموف)"
+
+
+def test_a_follow_up_is_about_what_it_refers_to_as_well_as_its_own_words():
+    asked = analyse("وما عيار المدافع التي ذكرتَها؟", refers_to=["الهاوتزر", "باليستية"])
+    assert asked.in_full == "وما عيار المدافع التي ذكرتَها؟ (الهاوتزر باليستية)"
+    assert asked.asks == COUNT and "المدافع" in asked.words.values() and "الهاوتزر" not in asked.words.values()
+    assert "الهاوتزر" in asked.with_referent().words.values()
+    howitzers = "تشمل المعدات 170 ملليمتر من الهاوتزر ذاتية الدفع وحوالي 220 وحدة من قاذفات الصواريخ."
+    statistics = term_statistics([howitzers, "أرسلت كوريا الشمالية المدافع والصواريخ إلى روسيا.", "قال بوتين إن الجنود قاتلوا."])
+    assert irrelevance("170 ملليمتر", [howitzers], asked, statistics) == ""
+    alone = analyse("وما عيار المدافع التي ذكرتَها؟")
+    assert irrelevance("170 ملليمتر", [howitzers], alone, statistics).startswith("cited passage is not about")
 
 
 def test_the_focus_keeps_what_is_asked_about_and_drops_question_words():
