@@ -1,8 +1,8 @@
-"""The next sentence of a shown one's article, shown with it when it denies or continues it
-(rag.following): pure code, no model."""
+"""The next sentence of a shown one's article, shown with it when it denies, continues or lists
+what it names (rag.following): pure code, no model."""
 import pytest
 
-from rag.following import CONTINUATION, DENIAL, following, opening
+from rag.following import CONTINUATION, DENIAL, LIST, following, opening
 from rag.question import analyse
 from rag.types import Chunk
 
@@ -20,7 +20,8 @@ ADDED = "وأضاف المستشار أن روسيا أعلنت نيتها دع�
         ("But Kyiv denied the claim.", DENIAL),
         ("Ukrainian officials have dismissed the report as propaganda.", DENIAL),
         (ADDED, CONTINUATION),
-        ("وتشمل المطالب إلغاء العقوبات على بنك الدولة الزراعي.", CONTINUATION),
+        ("وتشمل المطالب إلغاء العقوبات على بنك الدولة الزراعي.", LIST),
+        ("These include the state agricultural bank.", LIST),
         ("كما أعلنت الوكالة أن الجنود سيعودون.", CONTINUATION),
         ("He added that the talks would go on.", CONTINUATION),
         ("وأكدت الوكالة أن هذه الخطوة تأتي تنفيذاً للمعاهدة.", None),  # «تنفيذ» is not «تنفي»
@@ -28,7 +29,7 @@ ADDED = "وأضاف المستشار أن روسيا أعلنت نيتها دع�
         ("ولم تعلق السلطات الأوكرانية.", None),
     ],
 )
-def test_a_sentence_opens_as_a_denial_or_a_continuation_by_its_first_words(sentence, kind):
+def test_a_sentence_opens_as_a_denial_a_continuation_or_a_list_by_its_first_words(sentence, kind):
     assert opening(sentence) == kind
 
 
@@ -56,3 +57,18 @@ def test_a_continuation_follows_an_explanation_but_not_one_figure_date_name_or_p
         assert following(chunk, *spans[0], analyse(question)) is None
     assert following(chunk, *spans[1], explained) is None  # what comes next opens neither way
     assert following(chunk, *spans[2], explained) is None  # nothing comes next in the chunk
+
+
+VAGUE = "قال الكرملين إنه لن يحدث إلا بمجرد رفع عدد من البنوك الروسية."
+BANKS = "وتشمل المطالب إلغاء العقوبات على بنك الدولة الزراعي Rosselkhozbank."
+
+
+def test_a_list_follows_a_sentence_that_only_counts_what_a_name_question_asks_for():
+    chunk, spans = _chunk(VAGUE, BANKS, CLAIM)
+    for question in ("أي مصرف روسي اشترط الكرملين رفع العقوبات عنه؟", "ما المطالب التي وضعها الكرملين؟"):
+        assert following(chunk, *spans[0], analyse(question)) == (LIST, *spans[1])
+    for question in ("كم بنكاً طلب الكرملين رفع العقوبات عنه؟", "متى طلب الكرملين رفع العقوبات؟"):
+        assert following(chunk, *spans[0], analyse(question)) is None  # one figure, one date
+    # the speaker going on is no list: a name question is answered by the sentence naming it
+    chunk, spans = _chunk(STATEMENT, ADDED)
+    assert following(chunk, *spans[0], analyse("من قال إن كوريا الشمالية حصلت على صواريخ؟")) is None

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from rag.following import CONTINUATION, DENIAL
+from rag.following import CONTINUATION, DENIAL, LIST
 from rag.following import REASONS as FOLLOWING_REASONS
 from rag.prompt import ANSWER_WORDS_PATTERN, ENGLISH_SYSTEM, QUOTE_SYSTEM
 from rag.quote import CLOSEST_REASON, NAME_IN_ENGLISH, QUOTED_REASON, STATING_REASON, holds_answer
@@ -138,6 +138,18 @@ def test_an_explanation_is_shown_with_the_sentence_that_continues_it(pipeline, f
     assert "صواريخ مضادة للطائرات" in first.text
     assert then.text.startswith("وأضاف مستشار الأمن القومي") and "بالأقمار الصناعية" in then.text
     assert [(c.supported, c.reason) for c in then.citations] == [(True, FOLLOWING_REASONS[CONTINUATION])]
+
+
+def test_a_name_question_is_shown_with_the_list_that_names_what_its_sentence_only_counts(pipeline, fake_ollama):
+    question = "أي مصرف روسي اشترط الكرملين رفع العقوبات عنه قبل سريان وقف الضربات في البحر الأسود؟"
+    number = _number_of(pipeline, question, "عدد من البنوك الروسية", fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": "عدد من البنوك الروسية", "passages": [number]}, ensure_ascii=False))
+    answer = pipeline.ask(question)
+
+    first, then = answer.sentences[:2]
+    assert "عدد من البنوك الروسية" in first.text
+    assert then.text.startswith("وتشمل المطالب") and "Rosselkhozbank" in then.text
+    assert [(c.supported, c.reason) for c in then.citations] == [(True, FOLLOWING_REASONS[LIST])]
 
 
 def test_one_figure_asked_for_is_not_run_on_into_the_next_sentence(pipeline, fake_ollama):
