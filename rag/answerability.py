@@ -9,11 +9,11 @@ verb form still meets its noun ("الجنود" / "جندي", "قتلوا" / "ق�
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Protocol
 
 from rag.arabic import analyze, skeleton, term_keys
+from rag.draft import without_rendered_markers
 from rag.question import Question, analyse
 
 # Decline when the focus terms that no retrieved chunk contains carry at least this share of
@@ -43,7 +43,7 @@ def telling_words(statistics: LexicalStatistics, answer: str, count: int = TELLI
     """The `count` words of an answer that the fewest chunks use, as written: what it found («فاليري
     جيراسيموف», «كو بيونجسام») rather than what it shares with every article («القوات», «الكورية»).
     Words no chunk uses (an English answer's, a typo) come last, in the answer's order."""
-    asked = analyse(re.sub(r"\[\d+\]", " ", answer))
+    asked = analyse(without_rendered_markers(answer))
 
     def rarity(term: str) -> float:
         return idf(statistics, term) if statistics.frequency(skeleton(term)) else -1.0
