@@ -66,7 +66,7 @@ from rag.quote import (
     whole_date,
 )
 from rag.relevance import CASUALTIES_TOGETHER, MIN_QUESTION_SIMILARITY, asked_figures, irrelevance, wrong_language
-from rag.retrieve import HybridRetriever, ranked_articles
+from rag.retrieve import HybridRetriever, ranked_articles, with_each_first
 from rag.sentence_vectors import SentenceVectors
 from rag.settings import Settings
 from rag.store import ChunkStore
@@ -204,7 +204,7 @@ class Pipeline:
         deeper = self.retriever.retrieve(searched, 3 * self.settings.top_k, vector=search_vector)
         # Sentences planted to instruct the model are not news: nothing after this reads them.
         deeper = without_instructions(deeper, self._article_chunks)
-        hits = deeper[: self.settings.top_k]
+        hits = with_each_first(deeper, self.settings.top_k)
         retrieval_ms = (clock.s() - retrieval_started) * 1000  # what `rag eval --retrieval-only` times too
         statistics = self.retriever.statistics
         # An English question's words cannot be looked up in Arabic articles: it skips this test.

@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 over an Arabic analyser, fused by reciprocal rank.
+"""Hybrid retrieval: dense (Chroma) + BM25 over an Arabic analyser, fused by reciprocal rank,
+with each ranking's own first chunk kept among the chunks the model reads.
 
 BM25 comes from the lexical index (rag.lexical), which the store keeps in step with Chroma.
 An English question over Arabic articles has no BM25 ranking: its English words match only
@@ -63,4 +64,17 @@ class HybridRetriever:
             hit = hits.setdefault(chunk.id, Hit(chunk, 0.0))
             hit.lexical_rank = rank
             hit.score += 1.0 / (self.rrf_k + rank)
-        return sorted(hits.values(), key=lambda h: -h.score)[:top_k]
+        return with_each_first(sorted(hits.values(), key=lambda h: -h.score), top_k)
+
+
+def with_each_first(fused: list[Hit], top_k: int) -> list[Hit]:
+    """The `top_k` best fused hits, where each ranking's own first hit keeps a place: a chunk that
+    BM25 ranks first and the embedder 17th («صدقت» for «صادقت» in a long paragraph) fuses to 6th."""
+    top = fused[:top_k]
+    firsts = {hit.chunk.id: hit for hit in fused if hit.dense_rank == 1 or hit.lexical_rank == 1}
+    for first in firsts.values():
+        placed = {hit.chunk.id for hit in top}
+        others = [i for i, hit in enumerate(top) if hit.chunk.id not in firsts]
+        if first.chunk.id not in placed and others:
+            top[others[-1]] = first
+    return sorted(top, key=lambda h: -h.score)

@@ -46,6 +46,29 @@ def test_hits_are_fused_from_both_rankings(seeded_pipeline):
     assert len(hits) == 5
 
 
+def test_each_ranking_s_first_chunk_keeps_a_place_in_the_top_k():
+    from rag.retrieve import with_each_first
+    from rag.types import Chunk, Hit
+
+    def hit(name, score, dense_rank=None, lexical_rank=None):
+        return Hit(Chunk(name, "a", "", name, 0, 1, 1), score, dense_rank, lexical_rank)
+
+    both = [hit(f"c{i}", 0.03 - i * 0.001, dense_rank=i + 2, lexical_rank=i + 2) for i in range(5)]
+    bm25_first = hit("bm25-first", 0.025, dense_rank=17, lexical_rank=1)
+    dense_first = hit("dense-first", 0.024, dense_rank=1)
+    top = with_each_first([*both, bm25_first, dense_first], top_k=5)
+    assert [h.chunk.id for h in top] == ["c0", "c1", "c2", "bm25-first", "dense-first"]
+    assert [h.chunk.id for h in with_each_first(both, top_k=3)] == ["c0", "c1", "c2"]
+    assert [h.chunk.id for h in with_each_first([bm25_first, dense_first], top_k=1)] == ["bm25-first"]
+
+
+def test_the_chunk_only_bm25_ranks_first_is_read(seeded_pipeline):
+    """«صادقت» in the question, «صدقت» in the long paragraph: the embedder ranks it far down."""
+    question = "ما الجهة التي أعلنت أن بيونغ يانغ صادقت على معاهدة الدفاع المشترك مع روسيا؟"
+    hits = seeded_pipeline.retrieve(question, top_k=5)
+    assert any("صدقت على معاهدة الدفاع المشترك" in h.chunk.text for h in hits)
+
+
 def test_the_lexical_index_holds_exactly_chroma_s_chunks(seeded_pipeline):
     store = seeded_pipeline.store
     assert store.lexical.ids() == store._chroma_ids()
