@@ -218,7 +218,7 @@ class Pipeline:
         if passages:
             yield AnswerUpdate("", passages=list(passages))  # a copy: figures may add passages later
 
-        quoted, echoed, restated, picked = None, [], False, []
+        quoted, echoed, restated, picked, unheld = None, [], False, [], ""
         if self.answer_style == "quote":
             raw = yield from self._quote(asked.in_full, passages, language, clock)
             quoted = parse_quote(raw)
@@ -244,14 +244,14 @@ class Pipeline:
         if passages:
             sentences += self._figures(disagreeing(collect_figures(asked, deeper, statistics)), sentences, passages)
         if quoted is not None and language == "en":
-            sentences, unchecked = yield from self._in_english(asked, quoted.answer, sentences, clock)
+            sentences, unchecked, unheld = yield from self._in_english(asked, quoted.answer, sentences, clock)
             withheld += unchecked
         sentences, withheld = self._in_question_language(sentences, withheld, asked)
         abstained = not any(s.verdict == SUPPORTED for s in sentences)
         answer = Answer(
             question=question,
             language=language,
-            text=_decline(asked, focus, language, withheld) if abstained else render([(s.text, [c.passage for c in s.citations]) for s in sentences]),
+            text=_decline(asked, focus, language, withheld, unheld) if abstained else render([(s.text, [c.passage for c in s.citations]) for s in sentences]),
             sentences=[] if abstained else sentences,
             passages=passages,
             abstained=abstained,
@@ -321,16 +321,17 @@ class Pipeline:
         holds the copied words (a name's grown to whole words) and the question's numbers and months. A bare
         figure or date (a date grown to the whole date its passage writes) is put into English by
         code; anything else, by the model from the question and the copied words, and a name the
-        model's sentence fails to write, by code (rag.names.english_name). Returns ([it], []) when it
-        checks out, else ([], what is withheld, with the reason)."""
+        model's sentence fails to write, by code (rag.names.english_name). Returns ([it], [], "") when it
+        checks out, else ([], what is withheld, with the reason, and the question's months and numbers
+        that the passage holding the copied words lacks, if that is why)."""
         holding = [s for s in sentences if s.verdict == SUPPORTED and holds_answer(s.text, answer_words)]
         if not holding:
-            return [], self._withhold(sentences, f"the copied words «{answer_words}» are not in this passage")
+            return [], self._withhold(sentences, f"the copied words «{answer_words}» are not in this passage"), ""
         cues = EnglishCues.of(asked.text)
         evidence = next((s for s in holding if not cues.unheld_dates_and_numbers(s.text)), None)
         if evidence is None:
             unheld = ", ".join(cues.unheld_dates_and_numbers(holding[0].text))
-            return [], self._withhold(sentences, f"{UNHELD_REASON} {unheld}")
+            return [], self._withhold(sentences, f"{UNHELD_REASON} {unheld}"), unheld
         name_asked = asked.asks in (PERSON, PLACE)
         if name_asked:
             answer_words = passage_words(answer_words, evidence.text)
@@ -350,9 +351,9 @@ class Pipeline:
                 english, supported, reason = f"{NAME_IN_ENGLISH} {name}.", True, f"a name of the passage, in English by code (the model's sentence: {reason})"
         citation = Citation(number, supported, f"{reason}; copied «{answer_words}»")
         if not supported:
-            return [], [Sentence(english, [citation], withheld=f"{reason}; copied «{answer_words}»")]
+            return [], [Sentence(english, [citation], withheld=f"{reason}; copied «{answer_words}»")], ""
         yield AnswerUpdate(render([(english, [number])]))
-        return [Sentence(english, [citation])], []
+        return [Sentence(english, [citation])], [], ""
 
     def _english_sentence(self, question: str, answer_words: str, clock: _Clock) -> str:
         raw = "".join(self.chat_model.stream(
@@ -586,13 +587,12 @@ def _passage_holding(passages: list[Passage], article_id: str, headline: str, te
     return holding
 
 
-def _decline(asked: Question, focus: Coverage | None, language: str, withheld: list[Sentence]) -> str:
+def _decline(asked: Question, focus: Coverage | None, language: str, withheld: list[Sentence], unheld: str) -> str:
     """The reply when nothing is shown: what the articles give instead of the answer, when a
-    passage gave a figure of the killed and wounded together; the month or number of an English
-    question that the passage with an answer lacks; else what the articles mention and lack."""
+    passage gave a figure of the killed and wounded together; the months or numbers of an English
+    question that the passage with an answer lacks (`unheld`); else what the articles mention and lack."""
     if any(s.withheld == CASUALTIES_TOGETHER for s in withheld):
         return casualties.reply(asked.casualties, language)
-    unheld = next((s.withheld.removeprefix(UNHELD_REASON).strip() for s in withheld if (s.withheld or "").startswith(UNHELD_REASON)), "")
     if unheld:
         return UNHELD_REPLY.format(unheld=unheld)
     return decline_message(asked, focus, language)
