@@ -69,12 +69,14 @@ class HybridRetriever:
 
 def with_each_first(fused: list[Hit], top_k: int) -> list[Hit]:
     """The `top_k` best fused hits, where each ranking's own first hit keeps a place: a chunk that
-    BM25 ranks first and the embedder 17th («صدقت» for «صادقت» in a long paragraph) fuses to 6th."""
+    BM25 ranks first and the embedder 17th («صدقت» for «صادقت» in a long paragraph) fuses to 6th.
+    A first takes the place of the lowest fused hit that is neither ranking's first, never that of
+    the best fused hit."""
     top = fused[:top_k]
     firsts = {hit.chunk.id: hit for hit in fused if hit.dense_rank == 1 or hit.lexical_rank == 1}
     for first in firsts.values():
         placed = {hit.chunk.id for hit in top}
-        others = [i for i, hit in enumerate(top) if hit.chunk.id not in firsts]
+        others = [i for i, hit in enumerate(top) if i > 0 and hit.chunk.id not in firsts]
         if first.chunk.id not in placed and others:
             top[others[-1]] = first
     return sorted(top, key=lambda h: -h.score)

@@ -60,6 +60,8 @@ def test_each_ranking_s_first_chunk_keeps_a_place_in_the_top_k():
     assert [h.chunk.id for h in top] == ["c0", "c1", "c2", "bm25-first", "dense-first"]
     assert [h.chunk.id for h in with_each_first(both, top_k=3)] == ["c0", "c1", "c2"]
     assert [h.chunk.id for h in with_each_first([bm25_first, dense_first], top_k=1)] == ["bm25-first"]
+    # the best fused hit keeps its place: with one place, nothing is replaced
+    assert [h.chunk.id for h in with_each_first([both[0], bm25_first, dense_first], top_k=1)] == ["c0"]
 
 
 def test_the_chunk_only_bm25_ranks_first_is_read(seeded_pipeline):
