@@ -14,7 +14,7 @@
   "including") is shown for an explanation, a list or a yes or no, and for a question that asks for
   a person or a place, whose name is in that list.
 
-Either is the next sentence of the same chunk, quoted with its own citation; found in code from
+Each is the next sentence of the same chunk, quoted with its own citation; found in code from
 the article's words, without asking the model.
 """
 from __future__ import annotations
