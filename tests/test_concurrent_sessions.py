@@ -110,7 +110,9 @@ def topics_of(city: int) -> list[Topic]:
 
 
 def foreign_words(html: str, city: int) -> list[str]:
-    """The names and years of other cities' articles in `html`."""
+    """The names and years of other cities' articles in `html`. A message's random id is left out:
+    «#src-a1943b0e-2» holds no year («1943») of another article."""
+    html = MESSAGE_ID.sub("src-", html)
     return [
         word
         for topic in TOPICS
@@ -118,6 +120,9 @@ def foreign_words(html: str, city: int) -> list[str]:
         for word in (topic.manager, str(topic.year))
         if re.search(rf"(?<!\d){word}(?!\d)", html)
     ]
+
+
+MESSAGE_ID = re.compile(r"src-[0-9a-f]{8}-")  # ui.render's anchors: src-<message id>-<passage number>
 
 
 class ScriptedOllama(FakeOllamaServer):
