@@ -163,18 +163,32 @@ def english_name(arabic_name: str, guess: str = "", *, place_asked: bool = False
     """An Arabic name as English news writes it: a place's as GeoNames knows it (rag.places), else
     each word's settled spelling, else the Arabic in «guillemets». A word's spelling is the one nearest
     a name of `guess` (the model's English) that writes it (rag.spellings.news_spelling), else its
-    only one (only_spelling). `place_asked`: the question asks for a place, so a small town is trusted."""
+    only one (settled_spelling). `place_asked`: the question asks for a place, so a small town is trusted.
+    A person whose last name has a settled spelling and a first name that has none is named by the
+    last name, with the whole name in Arabic beside it: "Gerasimov («فاليري غيراسيموف»)"."""
     place = english_place(arabic_name.strip(), any_size=place_asked)
     if place:
         return place
-    spelled = []
-    for word in re.findall(r"[\u0621-\u064A]+", arabic_name):
-        guesses = [name for name in name_words(guess) if _spells(name, word)]
-        spelling = news_spelling(word, guesses[0]) if guesses else only_spelling(word)
-        if spelling is None:
-            return f"«{arabic_name.strip()}»"
-        spelled.append(spelling.capitalize())
-    return " ".join(spelled) or f"«{arabic_name.strip()}»"
+    in_arabic = f"«{arabic_name.strip()}»"
+    words = re.findall(r"[\u0621-\u064A]+", arabic_name)
+    spelled = [_word_in_english(word, guess) for word in words]
+    if all(spelled):
+        return " ".join(spelled) or in_arabic
+    if not place_asked and len(words) > 1 and spelled[-1]:
+        return f"{spelled[-1]} ({in_arabic})"
+    return in_arabic
+
+
+def _word_in_english(word: str, guess: str) -> str | None:
+    guesses = [name for name in name_words(guess) if _spells(name, word)]
+    spelling = news_spelling(word, guesses[0]) if guesses else settled_spelling(word)
+    return spelling.capitalize() if spelling else None
+
+
+def settled_spelling(word: str) -> str | None:
+    """How English writes the name `word` when it writes it one way only (rag.spellings.only_spelling);
+    None for a word with the article, which names seldom take and adjectives do («الكورية» fits "locavore")."""
+    return None if normalize(word).startswith("ال") else only_spelling(word)
 
 
 def _news_spelled(name: str, span: str) -> str | None:

@@ -5,7 +5,8 @@
              sentences (write style) -> keep what answers the question (a count or date: the
              passage code finds closest to the question, when closer than the model's) -> add the article's next
              sentence where it denies or continues a shown one -> add every source's figure
-             -> (an English question, quote style: one checked English sentence) -> Answer
+             -> (an English question, quote style: one checked English sentence, picked again over the
+             passages that give the question's months and numbers when the first pick's lacks one) -> Answer
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from rag import casualties
 from rag.answerability import Coverage, LexicalStatistics, coverage, decline_message, telling_words
-from rag.arabic import detect_language, extract_numbers, split_sentences
+from rag.arabic import detect_language, extract_numbers, plain_words, split_sentences
 from rag.backends import ChatModel, Embedder, Usage, make_chat_model, make_embedder
 from rag.citations import check_answer, check_english_answer, check_sentence, e5_similarity
 from rag.clean import neutralise
@@ -52,8 +53,10 @@ from rag.question import COUNT, DATE, PERSON, PLACE, Question, analyse, with_con
 from rag.quote import (
     FIGURE_IN_ENGLISH,
     NAME_IN_ENGLISH,
+    calendar_dates,
     closer_than_picked,
     closest_typed,
+    date_nearest,
     english_figure,
     holds_answer,
     introduces,
@@ -64,6 +67,7 @@ from rag.quote import (
     stating,
     unlisted_holders,
     whole_date,
+    whole_name,
 )
 from rag.relevance import CASUALTIES_TOGETHER, MIN_QUESTION_SIMILARITY, asked_figures, irrelevance, wrong_language
 from rag.retrieve import HybridRetriever, ranked_articles, with_each_first
@@ -246,6 +250,12 @@ class Pipeline:
         if quoted is not None and language == "en":
             sentences, unchecked, unheld = yield from self._in_english(asked, quoted.answer, sentences, clock)
             withheld += unchecked
+            if unheld:  # the picked passage lacks one of the question's months or numbers: pick again over those that give them all
+                cues = EnglishCues.of(asked.text)
+                cued = [p for p in passages if not cues.unheld_dates_and_numbers(p.text)]
+                again = (yield from self._english_pick(asked, cued, passages, hits, statistics, search_vector, clock)) if cued else []
+                if again:
+                    sentences, unheld = again, ""
         sentences, withheld = self._in_question_language(sentences, withheld, asked)
         abstained = not any(s.verdict == SUPPORTED for s in sentences)
         answer = Answer(
@@ -318,13 +328,16 @@ class Pipeline:
 
     def _in_english(self, asked: Question, answer_words: str, sentences: list[Sentence], clock: _Clock) -> Iterator[AnswerUpdate]:
         """One English sentence for an English question, checked against the quoted passage that
-        holds the copied words (a name's grown to whole words) and the question's numbers and months. A bare
+        holds the copied words (a name's grown to whole words, a person's to the whole name) and the question's numbers and months. A bare
         figure or date (a date grown to the whole date its passage writes) is put into English by
         code; anything else, by the model from the question and the copied words, and a name the
         model's sentence fails to write, by code (rag.names.english_name). Returns ([it], [], "") when it
         checks out, else ([], what is withheld, with the reason, and the question's months and numbers
         that the passage holding the copied words lacks, if that is why)."""
         holding = [s for s in sentences if s.verdict == SUPPORTED and holds_answer(s.text, answer_words)]
+        misquoted = ""
+        if not holding and asked.asks == DATE and (only := _only_date(sentences)):
+            misquoted, answer_words, holding = answer_words, only[0], [only[1]]  # the one date of the passages named
         if not holding:
             return [], self._withhold(sentences, f"the copied words «{answer_words}» are not in this passage"), ""
         cues = EnglishCues.of(asked.text)
@@ -335,8 +348,12 @@ class Pipeline:
         name_asked = asked.asks in (PERSON, PLACE)
         if name_asked:
             answer_words = passage_words(answer_words, evidence.text)
+        if asked.asks == PERSON:
+            answer_words = whole_name(answer_words, evidence.text)
         if asked.asks == DATE:
             answer_words = whole_date(answer_words, evidence.text)
+            if plain_words(answer_words) not in plain_words(evidence.text):  # dates the passage does not write together
+                answer_words = date_nearest(asked_figures(asked), evidence.text) or answer_words
         number = evidence.citations[0].passage
         figure = english_figure(answer_words) if asked.asks in (COUNT, DATE) else ""  # a figure of the kind asked for
         if figure:
@@ -349,11 +366,30 @@ class Pipeline:
             elif name_asked and is_name(answer_words):
                 name = english_name(answer_words, english, place_asked=asked.asks == PLACE)
                 english, supported, reason = f"{NAME_IN_ENGLISH} {name}.", True, f"a name of the passage, in English by code (the model's sentence: {reason})"
-        citation = Citation(number, supported, f"{reason}; copied «{answer_words}»")
+        copied = f"copied «{answer_words}»" + (f", the one date of the passages named (the model's «{misquoted}» is in none)" if misquoted else "")
+        citation = Citation(number, supported, f"{reason}; {copied}")
         if not supported:
-            return [], [Sentence(english, [citation], withheld=f"{reason}; copied «{answer_words}»")], ""
+            return [], [Sentence(english, [citation], withheld=f"{reason}; {copied}")], ""
         yield AnswerUpdate(render([(english, [number])]))
         return [Sentence(english, [citation])], [], ""
+
+    def _english_pick(
+        self, asked: Question, subset: list[Passage], passages: list[Passage], hits: list[Hit],
+        statistics: LexicalStatistics, question_vector: np.ndarray, clock: _Clock,
+    ) -> Iterator[AnswerUpdate]:
+        """The English answer from a second quote call over `subset` of the passages («reported in
+        March 2025»: those that give the question's months and numbers), checked as the first; []
+        when it does not check out either."""
+        renumbered = [replace(p, number=n) for n, p in enumerate(subset, start=1)]
+        original = {n: p.number for n, p in enumerate(subset, start=1)}
+        quoted = parse_quote(_returned(self._quote(asked.in_full, renumbered, "en", clock)))  # not streamed: its numbers are the subset's
+        checked = [
+            Sentence(s.text, [replace(c, passage=original[c.passage]) for c in s.citations])
+            for s in quoted_sentences(quoted, renumbered)
+        ]
+        kept, _ = self._keep_relevant(checked, passages, hits, asked, statistics, question_vector)
+        shown, _, _ = yield from self._in_english(asked, quoted.answer, kept, clock)
+        return shown
 
     def _english_sentence(self, question: str, answer_words: str, clock: _Clock) -> str:
         raw = "".join(self.chat_model.stream(
@@ -585,6 +621,21 @@ def _passage_holding(passages: list[Passage], article_id: str, headline: str, te
         holding = Passage(len(passages) + 1, article_id, headline, text, start, end, chunk_id)
         passages.append(holding)
     return holding
+
+
+def _returned(steps: Iterator):
+    """What a generator returns, its updates left unshown."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
+
+
+def _only_date(sentences: list[Sentence]) -> tuple[str, Sentence] | None:
+    """(the date, its sentence) when the supported sentences write one calendar date between them."""
+    dated = {date: s for s in sentences if s.verdict == SUPPORTED for date in calendar_dates(s.text)}
+    return next(iter(dated.items())) if len(dated) == 1 else None
 
 
 def _decline(asked: Question, focus: Coverage | None, language: str, withheld: list[Sentence], unheld: str) -> str:

@@ -22,7 +22,7 @@ _ANSWER_TYPES: list[tuple[str, re.Pattern]] = [
     )),
     (DATE, re.compile(
         r"^\s*(?:و|ف)?متي\b|\b(?:في|فى) (?:اي|أي) (?:يوم|تاريخ|شهر|عام|سنه|وقت|فصل|موسم)\b|\bما (?:هو )?تاريخ\b|\bمتي\b"
-        r"|^\s*when\b|\b(?:what|which) (?:date|day|month|year|season)\b|\bon what (?:date|day)\b"
+        r"|^\s*when\b|\b(?:what|which) (?:date|day|month|year|season)s?\b|\bon what (?:date|day)\b"
     )),
     # "ما اسم المدينة", and "ما المدينة التي ..." (a place named by a clause; "ما المنطقة؟" alone is OTHER)
     (PLACE, re.compile(
@@ -63,6 +63,8 @@ ASKING_STEMS = frozenset(stem(word) for word in _ASKING_WORDS) | frozenset(norma
 
 
 _PUNCTUATION = "؟?!.,،؛;:\"'«»“”()[]"
+# Question words, normalised: with a conjunction, one asks a second question («، وأين؟», «ومتى»).
+_QUESTION_WORDS = frozenset("اين متي كيف لماذا ماذا كم هل".split())
 
 
 @dataclass
@@ -106,8 +108,8 @@ def analyse(text: str, refers_to: list[str] = ()) -> Question:
     words: dict[str, str] = {}
     for position, (written, word) in enumerate(zip(text.split(), normalize(text).split())):
         word = word.strip(_PUNCTUATION)
-        if position == 0 and word[:1] in "وف" and word[1:] in ASKING_STEMS | STOPWORDS:
-            continue  # "وكم", "فمن": a follow-up's conjunction on a question word
+        if word[:1] in "وف" and word[1:] in (ASKING_STEMS | STOPWORDS if position == 0 else _QUESTION_WORDS):
+            continue  # "وكم", "فمن", "، وأين؟": a conjunction on a question word
         for term in analyze(word):
             # "الـ3000" (a number with the article) is a number the question gives, not a focus word
             if term in ASKING_STEMS or term in focus or term == "ال" or any(ch.isdigit() for ch in term):

@@ -17,9 +17,9 @@ from rag.answerability import LexicalStatistics, coverage
 from rag.arabic import STOPWORDS, content_terms, detect_language, extract_numbers, normalize, numbers_match, plain_words, tokenize
 from rag.citations import UNITS
 from rag.draft import QuoteDraft
-from rag.names import arabic_skeleton, unmatched_names
+from rag.names import arabic_skeleton, settled_spelling, unmatched_names
 from rag.question import COUNT, DATE, Question
-from rag.relevance import DAYS, MAX_PASSAGE_MISSING_SHARE, MONTHS, gives_answer_type, is_date_word, months_named
+from rag.relevance import DAYS, MAX_PASSAGE_MISSING_SHARE, MONTHS, gives_answer_type, is_date_word, is_year, months_named
 from rag.types import Citation, Passage, Sentence
 
 MAX_QUOTED = 3
@@ -142,6 +142,28 @@ def passage_words(answer: str, passage: str) -> str:
 _WORD = re.compile(r"[\w\u064B-\u065F\u0670]+")  # with its short vowels and tanwin («نقلاً»)
 
 
+def whole_name(name: str, passage: str) -> str:
+    """A person's name as the passage writes it in full: the words of `name` (whole words of the
+    passage, as passage_words gives them) with each word right after them, up to MAX_NAME_WORDS,
+    that is a name English text spells one way only (rag.names.settled_spelling): «فاليري» copied
+    from «الجنرال فاليري غيراسيموف، رئيس الأركان» is «فاليري غيراسيموف». Only a space may stand
+    between; the name as it is when the passage does not hold it."""
+    words = list(_WORD.finditer(passage))
+    wanted = plain_words(name)
+    count = len(wanted.split())
+    start = next((i for i in range(len(words) - count + 1) if wanted and plain_words(" ".join(w.group() for w in words[i : i + count])) == wanted), None)
+    if start is None:
+        return name
+    end = start + count
+    while (
+        end < len(words) and end - start < MAX_NAME_WORDS
+        and not passage[words[end - 1].end() : words[end].start()].strip()
+        and settled_spelling(words[end].group())
+    ):
+        end += 1
+    return passage[words[start].start() : words[end - 1].end()]
+
+
 def is_name(answer: str) -> bool:
     """True when copied words can be a name: a few words and no figure."""
     return bool(answer.split()) and len(answer.split()) <= MAX_NAME_WORDS and not extract_numbers(answer)
@@ -163,6 +185,56 @@ def whole_date(answer: str, passage: str) -> str:
     while end < len(words) and is_date_word(words[end]):
         end += 1
     return " ".join(words[start:end])
+
+
+_TOKEN = re.compile(r"\d[\d,.٬]*\d|\w+|[،؛,;:.!?؟]")  # «3,000» is one token, not a day 3 and a 000
+# What opens a reported clause: the date before it is the report's, not the event's («أفادت يونهاب
+# في مارس أن كوريا أرسلت ... في يناير»).
+_THAT = frozenset("ان انه انها بان بانه بانها لان".split())
+
+
+def date_nearest(figures: list[float], passage: str) -> str:
+    """The date that the passage writes in the clause stating a figure the question gives, the
+    nearest if several: «in which months were the 3,000 extra troops sent?» is answered by «يناير
+    وفبراير 2025» in «أفادت يونهاب في مارس 2025 أن كوريا الشمالية أرسلت 3,000 جندي إضافي إلى روسيا
+    في يناير وفبراير 2025». Clauses end at punctuation and open at «أن». A date has a month, a
+    day's name or a year, not only a day of the month; "" when no such clause has one."""
+    tokens, clause_of, clause = _TOKEN.findall(passage), [], 0
+    for token in tokens:
+        clause += not token[0].isalnum() or normalize(token) in _THAT
+        clause_of.append(clause)
+    stated = [i for i, token in enumerate(tokens) if any(numbers_match(f, n) for f in figures for n in extract_numbers(token))]
+    dates = _date_spans(tokens)
+    near = [(abs(at - (start if at < start else end - 1)), start, end) for at in stated for start, end in dates if clause_of[at] == clause_of[start]]
+    if not near:
+        return ""
+    _, start, end = min(near)
+    return " ".join(tokens[start:end])
+
+
+def calendar_dates(text: str) -> list[str]:
+    """The dates `text` writes with a month or a year («أغسطس من العام الماضي» gives «أغسطس»; «يوم
+    السبت» gives none), as written."""
+    tokens = _TOKEN.findall(text)
+    return [" ".join(tokens[start:end]) for start, end in _date_spans(tokens, calendar=True)]
+
+
+def _date_spans(tokens: list[str], *, calendar: bool = False) -> list[tuple[int, int]]:
+    """(start, end) of each run of date words that is a date: one with more than a day of the
+    month, or, for a `calendar` date, with a month or a year."""
+    spans, i = [], 0
+    while i < len(tokens):
+        end = i
+        while end < len(tokens) and is_date_word(tokens[end]):
+            end += 1
+        run = tokens[i:end]
+        if calendar and (months_named(" ".join(run)) or any(token.isdigit() and is_year(float(token)) for token in run)):
+            spans.append((i, end))
+        elif not calendar and any(not (token.isdigit() and int(token) <= 31) for token in run):
+            spans.append((i, end))
+        i = max(end, i + 1)
+    return spans
+
 
 
 def _english_names(table: list[str]) -> dict[str, str]:

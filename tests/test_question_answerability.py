@@ -29,6 +29,7 @@ from conftest import term_statistics
         ("On what date did the agency confirm the deployment?", DATE),
         ("في أي فصل بدأت تظهر التقارير عن وجود جنود كوريين؟", DATE),
         ("In which season did the first reports appear?", DATE),
+        ("In which months were the extra troops sent?", DATE),  # a plural asks for dates too
         ("من القائد العسكري الروسي الذي أثنى على الجنود؟", PERSON),
         ("Which Russian general praised the troops?", PERSON),
         ("ما اسم القرية في كورسك التي ضمت مقر القيادة؟", PLACE),
@@ -90,6 +91,12 @@ def test_the_focus_keeps_what_is_asked_about_and_drops_question_words():
 
 def test_a_follow_up_conjunction_on_the_question_word_is_not_focus():
     assert analyse("وكم قدّر خسائر الأوكرانيين هناك؟").focus[:1] != ["وكم"]
+
+
+def test_a_second_question_word_after_a_conjunction_is_not_focus():
+    assert "واين" not in analyse("ما الخطوات التي أعلنها كيم لتكريم جنوده، وأين؟").focus
+    assert "ومت" not in analyse("ما الالتزام الأساسي في المعاهدة، ومتى تصبح نافذة؟").focus
+    assert "ولا" in analyse("متى بدأت فترة ولاية المجلس؟").focus  # «ولاية» is a word, not «و» on «لاية»
 
 
 def test_skeletons_join_broken_plurals_and_spelling_variants():
@@ -503,11 +510,14 @@ def test_a_name_spelled_as_english_text_spells_it_is_the_one_nearest_the_model_s
         ("غيراسيموف", "", "Gerasimov"),  # English text spells it one way only
         ("أندريه رودنكو", "Andrei Rodnenko said so.", "Andrei Rudenko"),  # the model's guess decides between spellings
         ("ميكولايف", "", "Mykolaiv"),  # a place GeoNames knows
-        ("فاليري غيراسيموف", "", "«فاليري غيراسيموف»"),  # "Valerie" or "Fleury"? unsure, so all of it in Arabic
+        ("فاليري غيراسيموف", "", "Gerasimov («فاليري غيراسيموف»)"),  # "Valerie" or "Fleury"? the last name, and all of it in Arabic
+        ("فاليري غيراسيموف", "Fel'yer", "Gerasimov («فاليري غيراسيموف»)"),  # a guess that writes neither word does not decide
+        ("غيراسيموف فاليري", "", "«غيراسيموف فاليري»"),  # the unsure word is the last: all of it in Arabic
+        ("يونهاب الكورية", "", "«يونهاب الكورية»"),  # an adjective with the article is no name, though it fits "locavore"
         ("صحيفة وول ستريت جورنال", "The `json` newspaper.", "«صحيفة وول ستريت جورنال»"),  # «صحيفة» fits "shiva", "sheaf"
     ],
 )
-def test_a_name_is_written_in_english_only_when_every_word_of_it_has_a_settled_spelling(arabic, guess, english):
+def test_a_name_is_written_in_english_only_where_its_words_have_a_settled_spelling(arabic, guess, english):
     from rag.names import english_name
 
     assert english_name(arabic, guess) == english

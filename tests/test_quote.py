@@ -12,6 +12,7 @@ from rag.quote import (
     QUOTED_REASON,
     closer_than_picked,
     closest_typed,
+    date_nearest,
     english_figure,
     holds_answer,
     introduces,
@@ -21,6 +22,7 @@ from rag.quote import (
     quoted_sentences,
     unlisted_holders,
     whole_date,
+    whole_name,
 )
 from rag.types import Passage
 from conftest import term_statistics
@@ -231,6 +233,23 @@ def test_copied_words_are_grown_to_the_whole_words_the_passage_writes():
     assert passage_words("فاليري غيراسيموف", passage) == "فاليري غيراسيموف"
     assert passage_words("نقلاً", "وذكرت الصحيفة نقلاً عن مسؤولين") == "نقلاً"  # with its tanwin
     assert passage_words("وول ستريت", passage) == "وول ستريت"  # not in the passage: as copied
+
+
+def test_a_copied_first_name_is_grown_to_the_whole_name_the_passage_writes():
+    passage = "وقد أعلن الجنرال فاليري غيراسيموف، رئيس الأركان، أن الجنود أظهروا احترافية"
+    assert whole_name("فاليري", passage) == "فاليري غيراسيموف"  # English writes «غيراسيموف» one way: a name
+    assert whole_name("غيراسيموف", passage) == "غيراسيموف"  # nothing after it but a comma
+    assert whole_name("فولوديمير", "نشر الرئيس فولوديمير على وسائل التواصل") == "فولوديمير"  # «على» is no name
+    assert whole_name("وول ستريت", passage) == "وول ستريت"  # not in the passage: as copied
+    assert whole_name("يونهاب", "أفادت وكالة يونهاب الكورية الجنوبية") == "يونهاب"  # «الكورية» is no name, though it fits "locavore"
+
+
+def test_a_date_question_that_gives_a_figure_is_answered_by_the_date_of_the_figure_s_clause():
+    passage = ("ثم أفادت وكالة يونهاب الكورية الجنوبية في مارس 2025 أن كوريا الشمالية أرسلت 3,000 جندي إضافي"
+               " إلى روسيا في يناير وفبراير 2025، ليصل العدد الإجمالي إلى حوالي 14,000 جندي.")
+    assert date_nearest([3000.0], passage) == "يناير وفبراير 2025"  # not the report's March, before «أن»
+    assert date_nearest([14000.0], passage) == ""  # its clause has no date
+    assert date_nearest([500.0], passage) == ""  # the passage does not state it
 
 
 def test_a_name_is_a_few_words_and_no_figure():

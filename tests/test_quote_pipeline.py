@@ -8,7 +8,7 @@ import pytest
 from rag.following import CONTINUATION, DENIAL, LIST
 from rag.following import REASONS as FOLLOWING_REASONS
 from rag.prompt import ANSWER_WORDS_PATTERN, ENGLISH_SYSTEM, QUOTE_SYSTEM
-from rag.quote import CLOSEST_REASON, NAME_IN_ENGLISH, QUOTED_REASON, STATING_REASON, holds_answer
+from rag.quote import CLOSEST_REASON, NAME_IN_ENGLISH, QUOTED_REASON, STATING_REASON, calendar_dates, holds_answer
 from rag.relevance import CASUALTIES_TOGETHER
 
 KILLED_OR_WOUNDED = "كم عدد الجنود الكوريين الشماليين الذين قتلوا أو أصيبوا؟"
@@ -340,27 +340,81 @@ def test_a_question_about_a_figure_it_gives_is_answered_by_the_passages_that_sta
     assert all("only repeat the question" in s.withheld for s in answer.withheld)
 
 
-def test_a_name_the_model_s_english_sentence_fails_to_write_is_put_in_english_by_code(pipeline, fake_ollama):
+@pytest.mark.parametrize(
+    "copied, grown, written, shown",
+    [
+        ("غيراسيموف", "غيراسيموف", "General Walis", "Gerasimov"),
+        # a first name is grown to the whole name; the last name is spelled, the whole name kept in Arabic
+        ("فاليري", "فاليري غيراسيموف", "General Fel'yer", "Gerasimov («فاليري غيراسيموف»)"),
+    ],
+)
+def test_a_name_the_model_s_english_sentence_fails_to_write_is_put_in_english_by_code(pipeline, fake_ollama, copied, grown, written, shown):
     question = "Which Russian general praised the North Korean troops in a report to Putin?"
-    number = _number_of(pipeline, question, "غيراسيموف", fake_ollama)
-    fake_ollama.reply_with(json.dumps({"answer": "غيراسيموف", "passages": [number]}, ensure_ascii=False))
-    fake_ollama.reply_with(json.dumps({"sentence": "General Walis praised the North Korean troops."}))
+    number = _number_of(pipeline, question, "فاليري غيراسيموف", fake_ollama)
+    fake_ollama.reply_with(json.dumps({"answer": copied, "passages": [number]}, ensure_ascii=False))
+    fake_ollama.reply_with(json.dumps({"sentence": f"{written} praised the North Korean troops."}))
     answer = pipeline.ask(question)
 
     (sentence,) = answer.sentences
-    assert sentence.text == f"{NAME_IN_ENGLISH} Gerasimov."
+    assert sentence.text == f"{NAME_IN_ENGLISH} {shown}."
     (citation,) = sentence.citations
     assert citation.passage == number and citation.supported
-    assert citation.reason.startswith("a name of the passage, in English by code (the model's sentence: name not in passage: Walis)")
+    bad = written.split()[-1]
+    assert citation.reason.startswith(f"a name of the passage, in English by code (the model's sentence: name not in passage: {bad})")
+    assert citation.reason.endswith(f"copied «{grown}»")
+
+
+MARCH_QUESTION = "Which news agency reported in March 2025 that more North Korean troops had been sent?"
+KCNA = "وكالة الأنباء المركزية الكورية الرسمية"
 
 
 def test_an_english_answer_from_a_passage_without_the_question_s_month_is_withheld(pipeline, fake_ollama):
-    question = "Which news agency reported in March 2025 that more North Korean troops had been sent?"
-    kcna = "وكالة الأنباء المركزية الكورية الرسمية"
-    number = next(p.number for p in _passages(pipeline, question) if kcna in p.text and "مارس" not in p.text)
-    fake_ollama.reply_with(json.dumps({"answer": kcna, "passages": [number]}, ensure_ascii=False))
-    answer = pipeline.ask(question)
+    number = next(p.number for p in _passages(pipeline, MARCH_QUESTION) if KCNA in p.text and "مارس" not in p.text)
+    fake_ollama.reply_with(json.dumps({"answer": KCNA, "passages": [number]}, ensure_ascii=False))
+    fake_ollama.reply_with('{"answer": "", "passages": []}')  # asked again over the passages of March 2025: no pick
+    answer = pipeline.ask(MARCH_QUESTION)
 
-    assert answer.abstained and len(_chats(fake_ollama)) == 1  # no English sentence is asked for
+    assert answer.abstained and len(_chats(fake_ollama)) == 2  # no English sentence is asked for
     assert any(w.withheld == "the passage of the copied words does not give the question's March" for w in answer.withheld)
     assert answer.text == "The passage with an answer does not mention March, which the question asks about."
+
+
+def test_a_pick_without_the_question_s_month_is_made_again_over_the_passages_that_give_it(pipeline, fake_ollama):
+    passages = _passages(pipeline, MARCH_QUESTION)
+    kcna = next(p.number for p in passages if KCNA in p.text and "مارس" not in p.text)
+    yonhap = next(p for p in passages if "يونهاب" in p.text and "مارس 2025" in p.text)
+    fake_ollama.reply_with(json.dumps({"answer": KCNA, "passages": [kcna]}, ensure_ascii=False))
+    fake_ollama.reply_with(json.dumps({"answer": "وكالة يونهاب", "passages": [1]}, ensure_ascii=False))
+    fake_ollama.reply_with(json.dumps({"sentence": "Yonhap reported in March 2025 that more troops had been sent."}))
+    answer = pipeline.ask(MARCH_QUESTION)
+
+    (sentence,) = answer.sentences
+    assert "Yonhap" in sentence.text and sentence.citations[0].passage == yonhap.number  # the number the reader sees
+    first, again, english = _chats(fake_ollama)
+    assert KCNA in first["messages"][-1]["content"] and "يونهاب" in again["messages"][-1]["content"]
+    assert all("مارس" in part for part in again["messages"][-1]["content"].split("<passage")[1:])  # only March's passages
+    assert english["messages"][0]["content"] == ENGLISH_SYSTEM
+
+
+def test_a_date_the_model_misquotes_is_the_one_date_of_the_passages_it_named(pipeline, fake_ollama):
+    question = "In which month did Ukraine's incursion into the Kursk region begin?"
+    passages = _passages(pipeline, question)
+    august = next(p.number for p in passages if "أغسطس" in p.text)
+    undated = next(p.number for p in passages if not calendar_dates(p.text))
+    fake_ollama.reply_with(json.dumps({"answer": "أكتوبر", "passages": [undated, august]}, ensure_ascii=False))
+    answer = pipeline.ask(question)
+
+    (sentence,) = answer.sentences
+    assert sentence.text == "The cited article gives August." and sentence.citations[0].passage == august
+    assert "the one date of the passages named (the model's «أكتوبر» is in none)" in sentence.citations[0].reason
+    assert len(_chats(fake_ollama)) == 1  # a date is put into English by code
+
+
+def test_a_misquoted_date_is_not_guessed_between_two_dates(pipeline, fake_ollama):
+    question = "In which month did North Korea confirm that it had sent troops to Russia?"
+    passages = _passages(pipeline, question)
+    dated = [p.number for p in passages if calendar_dates(p.text)]
+    assert len({date for p in passages if p.number in dated for date in calendar_dates(p.text)}) > 1
+    fake_ollama.reply_with(json.dumps({"answer": "أكتوبر", "passages": dated}, ensure_ascii=False))
+    answer = pipeline.ask(question)
+    assert answer.abstained and answer.text == "The articles do not give the date asked for."
