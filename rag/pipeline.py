@@ -250,10 +250,8 @@ class Pipeline:
         if quoted is not None and language == "en":
             sentences, unchecked, unheld = yield from self._in_english(asked, quoted.answer, sentences, clock)
             withheld += unchecked
-            if unheld:  # the picked passage lacks one of the question's months or numbers: pick again over those that give them all
-                cues = EnglishCues.of(asked.text)
-                cued = [p for p in passages if not cues.unheld_dates_and_numbers(p.text)]
-                again = (yield from self._english_pick(asked, cued, passages, hits, statistics, search_vector, clock)) if cued else []
+            if unheld:  # the picked passage lacks one of the question's months or numbers
+                again = yield from self._picked_where_cued(asked, passages, hits, statistics, search_vector, clock)
                 if again:
                     sentences, unheld = again, ""
         sentences, withheld = self._in_question_language(sentences, withheld, asked)
@@ -373,13 +371,17 @@ class Pipeline:
         yield AnswerUpdate(render([(english, [number])]))
         return [Sentence(english, [citation])], [], ""
 
-    def _english_pick(
-        self, asked: Question, subset: list[Passage], passages: list[Passage], hits: list[Hit],
-        statistics: LexicalStatistics, question_vector: np.ndarray, clock: _Clock,
+    def _picked_where_cued(
+        self, asked: Question, passages: list[Passage], hits: list[Hit], statistics: LexicalStatistics,
+        question_vector: np.ndarray, clock: _Clock,
     ) -> Iterator[AnswerUpdate]:
-        """The English answer from a second quote call over `subset` of the passages («reported in
-        March 2025»: those that give the question's months and numbers), checked as the first; []
-        when it does not check out either."""
+        """The English answer from a second quote call over only the passages that give every month
+        and number of the question («reported in March 2025»), checked as the first; [] when no
+        passage gives them all or the second pick does not check out either."""
+        cues = EnglishCues.of(asked.text)
+        subset = [p for p in passages if not cues.unheld_dates_and_numbers(p.text)]
+        if not subset:
+            return []
         renumbered = [replace(p, number=n) for n, p in enumerate(subset, start=1)]
         original = {n: p.number for n, p in enumerate(subset, start=1)}
         quoted = parse_quote(_returned(self._quote(asked.in_full, renumbered, "en", clock)))  # not streamed: its numbers are the subset's

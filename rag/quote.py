@@ -236,7 +236,6 @@ def _date_spans(tokens: list[str], *, calendar: bool = False) -> list[tuple[int,
     return spans
 
 
-
 def _english_names(table: list[str]) -> dict[str, str]:
     """Each Arabic name of a month or weekday -> its English name ("يونيو" -> "June")."""
     names = {}
